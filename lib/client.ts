@@ -1,0 +1,160 @@
+import { EventEmitter } from 'node:events';
+import { Connection, type RequestOptions } from './connection/connection.ts';
+import { debug } from './debug.ts';
+import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
+import { ErrorCodes, IpcError } from './errors.ts';
+import { DEFAULT_MAX_FRAME_BYTES, MAX_META_BYTES } from './framing/index.ts';
+import { dial } from './transport/index.ts';
+
+export type { RequestOptions } from './connection/connection.ts';
+
+export interface ConnectOptions {
+  /** Default timeout of each request, in ms (a request may override it). @default 30000 */
+  timeout?: number;
+  /** Bounds connecting and the hello, in ms. @default 5000 */
+  connectTimeout?: number;
+  /** For an explicit tcp:// endpoint whose server asks for one (paths carry their own). */
+  token?: string;
+  /** Largest frame body accepted from the server. @default 64 MiB */
+  maxFrameBytes?: number;
+}
+
+function checkMethod(method: unknown): asserts method is string {
+  if (typeof method !== 'string' || method.length === 0 || Buffer.byteLength(method) > MAX_META_BYTES) {
+    throw new TypeError(`method must be a non-empty string of at most ${MAX_META_BYTES} bytes`);
+  }
+}
+
+/**
+ * A connection to a unixipc server. Create it with `connect()`. Server events
+ * arrive as events of the same name; `close` (with the error, if any) is
+ * emitted once when the connection ends.
+ */
+export class Client extends EventEmitter {
+  /** Where it connected: 'unix:/path' or 'tcp://HOST:PORT'. */
+  readonly endpoint: string;
+  readonly transport: 'unix' | 'tcp';
+  private readonly connection: Connection;
+
+  /** @internal use connect() */
+  constructor(connection: Connection, endpoint: string, transport: 'unix' | 'tcp') {
+    super();
+    this.connection = connection;
+    this.endpoint = endpoint;
+    this.transport = transport;
+  }
+
+  /**
+   * Calls METHOD and resolves with its result. Fails with ERR_IPC_TIMEOUT,
+   * ERR_IPC_ABORTED (both also cancel it on the server), ERR_IPC_REMOTE,
+   * ERR_IPC_NO_METHOD or ERR_IPC_CLOSED.
+   */
+  request<T = any>(method: string, params?: unknown, options?: RequestOptions): Promise<T> {
+    checkMethod(method);
+    return this.connection.request(method, params, options) as Promise<T>;
+  }
+
+  /**
+   * Calls a method whose handler returns an async iterable, and yields its
+   * items as they arrive. Leaving the loop early cancels it on the server.
+   * `timeout` applies between items.
+   */
+  async *stream<T = any>(
+    method: string,
+    params?: unknown,
+    options?: RequestOptions,
+  ): AsyncGenerator<T, void> {
+    checkMethod(method);
+    const reader = (await this.connection.request(method, params, options, true)) as AsyncIterable<T>;
+    yield* reader;
+  }
+
+  /** One-way message to the server (no answer). Returns false while the socket is backed up. */
+  notify(method: string, params?: unknown): boolean {
+    checkMethod(method);
+    return this.connection.notify(method, params);
+  }
+
+  /** Resolves when the client can write again without queueing (after notify returned false). */
+  drained(): Promise<void> {
+    return this.connection.waitDrain();
+  }
+
+  get closed(): boolean {
+    return this.connection.closed;
+  }
+
+  /** Requests still waiting for an answer. */
+  get pendingCount(): number {
+    return this.connection.pendingCount;
+  }
+
+  /** Graceful: waits for pending requests to settle, then closes. Idempotent. */
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+
+  /** Hard stop: every pending request fails with ERR_IPC_CLOSED now. */
+  destroy(): void {
+    this.connection.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Connects to a unixipc server. A path may hold a socket (AF_UNIX) or the
+ * descriptor of a TCP fallback server: the same call works for both.
+ *
+ * @example
+ * await using client = await connect('/run/user/1000/app.sock', { timeout: 5_000 });
+ * await client.request('upper', 'hello'); // 'HELLO'
+ */
+export async function connect(endpoint: EndpointInput, options: ConnectOptions = {}): Promise<Client> {
+  const parsed = parseEndpoint(endpoint);
+  const connectTimeout = options.connectTimeout ?? 5_000;
+  const started = Date.now();
+  const dialed = await dial(parsed, connectTimeout, options.token);
+  let client: Client | undefined;
+  const connection = new Connection(dialed.socket, {
+    role: 'client',
+    transport: dialed.transport,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    requestTimeout: options.timeout ?? 30_000,
+    maxInFlight: 1024,
+    handshakeTimeout: 0,
+    token: dialed.token,
+    onNotify: (name, data) => client?.emit(name, data),
+    onClose: (error) => client?.emit('close', error),
+  });
+  const where = formatEndpoint(parsed);
+  const remaining = Math.max(1, connectTimeout - (Date.now() - started));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      connection.hello(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new IpcError(
+                ErrorCodes.CONNECT,
+                `cannot connect to ${where}: no hello within ${connectTimeout} ms`,
+              ),
+            ),
+          remaining,
+        );
+      }),
+    ]);
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  debug('client: connected to %s over %s', where, dialed.transport);
+  client = new Client(connection, where, dialed.transport);
+  return client;
+}

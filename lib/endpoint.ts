@@ -1,0 +1,134 @@
+import { lstatSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ErrorCodes, IpcError } from './errors.ts';
+
+/** A socket path (or, on Linux, an abstract name starting with "\0"). */
+export interface PathEndpoint {
+  kind: 'path';
+  path: string;
+}
+
+/** TCP on a host (127.0.0.1 unless told otherwise) and a port (0: any free port). */
+export interface TcpEndpoint {
+  kind: 'tcp';
+  host: string;
+  port: number;
+}
+
+export type Endpoint = PathEndpoint | TcpEndpoint;
+
+/** What `serve()` and `connect()` accept. */
+export type EndpointInput = string | { path: string } | { name: string } | { host?: string; port: number };
+
+function bad(message: string): IpcError {
+  return new IpcError(ErrorCodes.BAD_ENDPOINT, message);
+}
+
+function checkPath(path: string, given: unknown): PathEndpoint {
+  if (path.length === 0) throw bad(`empty socket path in endpoint ${JSON.stringify(given)}`);
+  if (path.startsWith('\0')) {
+    if (path.length === 1) throw bad('an abstract socket name needs at least one character after "\\0"');
+    return { kind: 'path', path };
+  }
+  if (path.includes('\0')) throw bad(`socket path ${JSON.stringify(path)} contains a NUL byte`);
+  return { kind: 'path', path: resolve(path) };
+}
+
+function checkTcp(host: string, port: unknown, given: unknown): TcpEndpoint {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw bad(`bad TCP port in endpoint ${JSON.stringify(given)} (an integer from 0 to 65535)`);
+  }
+  if (host.length === 0) throw bad(`empty host in endpoint ${JSON.stringify(given)}`);
+  return { kind: 'tcp', host, port };
+}
+
+/**
+ * Turns what the user gave into an endpoint. Strings: `tcp://HOST:PORT`,
+ * `unix:PATH`, or a plain path (relative paths are resolved against the
+ * current directory). Objects: `{ path }`, `{ name }`, `{ host, port }`.
+ */
+export function parseEndpoint(input: EndpointInput): Endpoint {
+  if (typeof input === 'string') {
+    if (input.startsWith('tcp://')) {
+      const rest = input.slice('tcp://'.length);
+      const match = /^(?:\[([^\]]+)\]|([^:/[\]]+)):(\d{1,5})\/?$/.exec(rest);
+      if (!match) throw bad(`cannot parse ${JSON.stringify(input)}: expected tcp://HOST:PORT`);
+      return checkTcp(match[1] ?? match[2] ?? '', Number(match[3]), input);
+    }
+    if (input.startsWith('unix:'))
+      return checkPath(input.slice('unix:'.length).replace(/^\/\/(?=\/)/, ''), input);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
+      throw bad(
+        `unsupported endpoint scheme in ${JSON.stringify(input)} (use a path, unix:PATH or tcp://HOST:PORT)`,
+      );
+    }
+    return checkPath(input, input);
+  }
+  if (typeof input !== 'object' || input === null) {
+    throw bad(`endpoint must be a string or an object, not ${input === null ? 'null' : typeof input}`);
+  }
+  if ('path' in input && typeof input.path === 'string') return checkPath(input.path, input);
+  if ('name' in input && typeof input.name === 'string')
+    return checkPath(resolveSocketPath(input.name), input);
+  if ('port' in input) return checkTcp((input as { host?: string }).host ?? '127.0.0.1', input.port, input);
+  throw bad(`endpoint object needs path, name or port: ${JSON.stringify(input)}`);
+}
+
+/** How a resolved endpoint is written in `server.endpoint`. */
+export function formatEndpoint(endpoint: Endpoint): string {
+  if (endpoint.kind === 'tcp') {
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    return `tcp://${host}:${endpoint.port}`;
+  }
+  return `unix:${endpoint.path}`;
+}
+
+export interface ResolveOptions {
+  /** Directory to use instead of the runtime directory. */
+  dir?: string;
+  /** Create the per-user directory (mode 0700) if missing. @default true */
+  create?: boolean;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Where a named service lives: `$XDG_RUNTIME_DIR/NAME.sock` when that is set
+ * (per-user, 0700, cleaned at logout), else `TMPDIR/unixipc-UID/NAME.sock` in
+ * a per-user 0700 directory. On Windows a named pipe. See socket-paths.md.
+ *
+ * @example resolveSocketPath('mydaemon') // '/run/user/1000/mydaemon.sock'
+ */
+export function resolveSocketPath(name: string, options: ResolveOptions = {}): string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name) || name.includes('..')) {
+    throw bad(
+      `bad service name ${JSON.stringify(name)}: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+  if (process.platform === 'win32') return `\\\\.\\pipe\\unixipc-${name}`;
+  if (options.dir !== undefined) return join(resolve(options.dir), `${name}.sock`);
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (runtime && isAbsolute(runtime)) return join(runtime, `${name}.sock`);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  const dir = join(tmpdir(), `unixipc-${uid}`);
+  if (options.create !== false) ensurePrivateDir(dir);
+  return join(dir, `${name}.sock`);
+}
+
+/** Creates DIR with mode 0700, or checks that an existing one is ours and private. */
+function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
+    throw bad(
+      `${dir} is not a private directory owned by this user (mode ${(stat.mode & 0o7777).toString(8)}, uid ${stat.uid}); ` +
+        'set XDG_RUNTIME_DIR or pass { dir }',
+    );
+  }
+}

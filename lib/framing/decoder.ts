@@ -1,0 +1,116 @@
+import { ErrorCodes, IpcError } from '../errors.ts';
+import { DEFAULT_MAX_FRAME_BYTES, type Frame, HEADER_SIZE } from './header.ts';
+
+export interface FrameDecoderOptions {
+  /** Largest body (meta + data) accepted; checked on the header, before allocating. @default 64 MiB */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Incremental decoder: push chunks in as they arrive, whole frames come out
+ * through `onFrame`. No I/O, no timers. A frame that lies whole inside one
+ * chunk is handed out as a view of it (no copy); one split across chunks is
+ * assembled into a buffer allocated once at its final size (one copy).
+ * After it throws, the decoder is unusable: the caller closes the connection.
+ */
+export class FrameDecoder {
+  readonly maxFrameBytes: number;
+  private readonly onFrame: (frame: Frame) => void;
+  private readonly header = Buffer.allocUnsafe(HEADER_SIZE);
+  private headerFilled = 0;
+  private body: Buffer | null = null;
+  private bodyFilled = 0;
+  private kind = 0;
+  private flags = 0;
+  private id = 0;
+  private metaLength = 0;
+  private failed: IpcError | null = null;
+
+  constructor(onFrame: (frame: Frame) => void, options: FrameDecoderOptions = {}) {
+    this.onFrame = onFrame;
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Bytes of a partial frame held right now (0 between frames). */
+  get buffered(): number {
+    return this.body === null ? this.headerFilled : HEADER_SIZE + this.bodyFilled;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failed) throw this.failed;
+    const end = chunk.length;
+    let offset = 0;
+    while (offset < end) {
+      if (this.body !== null) {
+        const need = this.body.length - this.bodyFilled;
+        const take = Math.min(need, end - offset);
+        chunk.copy(this.body, this.bodyFilled, offset, offset + take);
+        this.bodyFilled += take;
+        offset += take;
+        if (this.bodyFilled === this.body.length) {
+          const body = this.body;
+          this.body = null;
+          this.bodyFilled = 0;
+          this.emit(body);
+        }
+        continue;
+      }
+      let bodyLength: number;
+      if (this.headerFilled === 0 && end - offset >= HEADER_SIZE) {
+        bodyLength = this.readHeader(chunk, offset);
+        offset += HEADER_SIZE;
+      } else {
+        const take = Math.min(HEADER_SIZE - this.headerFilled, end - offset);
+        chunk.copy(this.header, this.headerFilled, offset, offset + take);
+        this.headerFilled += take;
+        offset += take;
+        if (this.headerFilled < HEADER_SIZE) return;
+        this.headerFilled = 0;
+        bodyLength = this.readHeader(this.header, 0);
+      }
+      if (end - offset >= bodyLength) {
+        const body = chunk.subarray(offset, offset + bodyLength);
+        offset += bodyLength;
+        this.emit(body);
+      } else {
+        this.body = Buffer.allocUnsafe(bodyLength);
+        this.bodyFilled = 0;
+      }
+    }
+  }
+
+  private readHeader(source: Buffer, at: number): number {
+    const bodyLength = source.readUInt32BE(at);
+    if (bodyLength > this.maxFrameBytes) {
+      throw this.fail(
+        new IpcError(
+          ErrorCodes.FRAME_TOO_LARGE,
+          `frame of ${bodyLength} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
+        ),
+      );
+    }
+    const metaLength = source.readUInt16BE(at + 6);
+    if (metaLength > bodyLength) {
+      throw this.fail(
+        new IpcError(
+          ErrorCodes.BAD_FRAME,
+          `frame meta length ${metaLength} exceeds body length ${bodyLength}`,
+        ),
+      );
+    }
+    this.kind = source[at + 4]!;
+    this.flags = source[at + 5]!;
+    this.metaLength = metaLength;
+    this.id = source.readUInt32BE(at + 8);
+    return bodyLength;
+  }
+
+  private emit(body: Buffer): void {
+    this.onFrame({ kind: this.kind, flags: this.flags, id: this.id, metaLength: this.metaLength, body });
+  }
+
+  private fail(error: IpcError): IpcError {
+    this.failed = error;
+    return error;
+  }
+}

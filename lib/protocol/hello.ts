@@ -1,0 +1,48 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { badFrame } from './codec.ts';
+import { PROTOCOL_VERSION } from './messages.ts';
+
+/** What a client sends first (JSON data of the HELLO frame). */
+export interface ClientHello {
+  protocol: number;
+  token?: string;
+}
+
+/** What the server answers when it accepts the client. */
+export interface ServerHello {
+  protocol: number;
+  server: 'unixipc';
+  maxFrameBytes: number;
+}
+
+export function clientHello(token: string | undefined): ClientHello {
+  return token === undefined ? { protocol: PROTOCOL_VERSION } : { protocol: PROTOCOL_VERSION, token };
+}
+
+export function parseClientHello(value: unknown): ClientHello {
+  if (typeof value !== 'object' || value === null) throw badFrame('hello is not an object');
+  const { protocol, token } = value as Record<string, unknown>;
+  if (typeof protocol !== 'number' || !Number.isInteger(protocol))
+    throw badFrame('hello needs an integer protocol');
+  if (token !== undefined && typeof token !== 'string') throw badFrame('hello token must be a string');
+  return token === undefined ? { protocol } : { protocol, token };
+}
+
+export function parseServerHello(value: unknown): ServerHello {
+  if (typeof value !== 'object' || value === null) throw badFrame('hello reply is not an object');
+  const { protocol, maxFrameBytes } = value as Record<string, unknown>;
+  if (typeof protocol !== 'number') throw badFrame('hello reply needs a protocol');
+  return {
+    protocol,
+    server: 'unixipc',
+    maxFrameBytes: typeof maxFrameBytes === 'number' ? maxFrameBytes : 0,
+  };
+}
+
+/** Constant-time comparison that does not leak the expected token's length either. */
+export function tokenMatches(expected: string, given: string | undefined): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(given).digest();
+  return timingSafeEqual(a, b);
+}

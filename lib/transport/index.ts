@@ -1,0 +1,127 @@
+import { readFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Endpoint } from '../endpoint.ts';
+import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
+import { type BindOptions, bindPath } from './bind.ts';
+import { DESCRIPTOR_MAX_BYTES, parseDescriptor } from './descriptor.ts';
+import { type Listener, listenServer, NetListener } from './listener.ts';
+import { isAbstract } from './socket-path.ts';
+import { connectSocket, type Socket, type Target } from './sockets.ts';
+
+export type { BindOptions } from './bind.ts';
+export type { Listener } from './listener.ts';
+export { reachableOverUnix, SUN_PATH_MAX } from './socket-path.ts';
+export type { Socket } from './sockets.ts';
+
+export interface ListenOptions extends BindOptions {
+  /** For explicit tcp:// endpoints: require this token in the hello. */
+  token?: string | undefined;
+}
+
+/** Listens on an endpoint: safe bind for paths, plain listen for TCP and abstract names. */
+export async function listen(endpoint: Endpoint, options: ListenOptions): Promise<Listener> {
+  if (endpoint.kind === 'tcp') {
+    if (options.transport === 'unix') {
+      throw new IpcError(ErrorCodes.BAD_ENDPOINT, `transport 'unix' cannot serve a tcp:// endpoint`);
+    }
+    const server = createServer();
+    try {
+      await listenServer(server, { host: endpoint.host, port: endpoint.port, backlog: options.backlog });
+    } catch (error) {
+      const code = systemCode(error);
+      throw new IpcError(
+        code === 'EADDRINUSE' ? ErrorCodes.ADDR_IN_USE : ErrorCodes.LISTEN,
+        `cannot listen on tcp://${endpoint.host}:${endpoint.port}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const { port } = server.address() as { port: number };
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    return new NetListener(server, 'tcp', `tcp://${host}:${port}`, undefined, options.token);
+  }
+  if (isAbstract(endpoint.path) || process.platform === 'win32') {
+    if (options.transport === 'tcp') {
+      throw new IpcError(
+        ErrorCodes.BAD_ENDPOINT,
+        `transport 'tcp' needs a filesystem path for its descriptor`,
+      );
+    }
+    const server = createServer();
+    try {
+      await listenServer(server, { path: endpoint.path, backlog: options.backlog });
+    } catch (error) {
+      const code = systemCode(error);
+      throw new IpcError(
+        code === 'EADDRINUSE' ? ErrorCodes.ADDR_IN_USE : ErrorCodes.LISTEN,
+        `cannot listen on ${JSON.stringify(endpoint.path)}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return new NetListener(server, 'unix', `unix:${endpoint.path}`, undefined);
+  }
+  return bindPath(endpoint.path, options);
+}
+
+export interface Dialed {
+  socket: Socket;
+  transport: 'unix' | 'tcp';
+  /** The token to present in the hello (from the descriptor, or the caller's). */
+  token: string | undefined;
+}
+
+function connectError(where: string, error: unknown, stale: string): IpcError {
+  const code = systemCode(error);
+  const why =
+    code === 'ECONNREFUSED'
+      ? stale
+      : code === 'ENOENT'
+        ? 'no such file: is the server running?'
+        : code === 'EACCES'
+          ? 'permission denied (the socket belongs to another user or its mode forbids you)'
+          : code === 'ETIMEDOUT'
+            ? 'timed out'
+            : code === 'EAGAIN'
+              ? 'the server is overloaded (its listen backlog stayed full)'
+              : (error as Error)?.message;
+  return new IpcError(ErrorCodes.CONNECT, `cannot connect to ${where}: ${why}`, { cause: error });
+}
+
+/** Connects to an endpoint; a path may hold a socket or a TCP descriptor. */
+export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string): Promise<Dialed> {
+  if (endpoint.kind === 'tcp') {
+    const where = `tcp://${endpoint.host}:${endpoint.port}`;
+    const socket = await connectSocket(endpoint, timeoutMs).catch((error) => {
+      throw connectError(where, error, 'connection refused (nothing is listening on that port)');
+    });
+    return { socket, transport: 'tcp', token };
+  }
+  const path = endpoint.path;
+  const unix = async (): Promise<Dialed> => {
+    const socket = await connectSocket({ path } satisfies Target, timeoutMs).catch((error) => {
+      throw connectError(path, error, 'connection refused: nothing is listening (a stale socket?)');
+    });
+    return { socket, transport: 'unix', token };
+  };
+  if (isAbstract(path) || process.platform === 'win32') return unix();
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(path);
+  } catch (error) {
+    throw connectError(path, error, '');
+  }
+  if (st.isSocket()) return unix();
+  if (st.isFile() && st.size <= DESCRIPTOR_MAX_BYTES) {
+    const descriptor = parseDescriptor(await readFile(path, 'utf8').catch(() => ''));
+    if (descriptor !== undefined) {
+      const where = `${path} (tcp://${descriptor.host}:${descriptor.port})`;
+      const socket = await connectSocket(descriptor, timeoutMs).catch((error) => {
+        throw connectError(where, error, 'its server is gone (a stale TCP descriptor)');
+      });
+      return { socket, transport: 'tcp', token: descriptor.token };
+    }
+  }
+  throw new IpcError(
+    ErrorCodes.CONNECT,
+    `cannot connect to ${path}: it is ${st.isDirectory() ? 'a directory' : 'a file'}, not a socket or a unixipc descriptor`,
+  );
+}

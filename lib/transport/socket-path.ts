@@ -1,0 +1,58 @@
+import { closeSync, constants, openSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+
+/**
+ * Longest socket address the kernel keeps whole: sun_path is 108 bytes on
+ * Linux and 104 on macOS/BSD, and we keep room for the NUL. A longer path is
+ * not refused by Node 20: it binds at a truncated path. Never hand one over.
+ */
+export const SUN_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+
+/** Linux lets a directory be named through an open descriptor: /proc/self/fd/N. */
+const CAN_ALIAS = process.platform === 'linux';
+const ALIAS_PREFIX_MAX = '/proc/self/fd/1048576/'.length;
+
+export function isAbstract(path: string): boolean {
+  return path.startsWith('\0');
+}
+
+export function fitsSunPath(path: string): boolean {
+  return Buffer.byteLength(path) <= SUN_PATH_MAX;
+}
+
+/** Whether a client can reach PATH over AF_UNIX: directly, or through a short alias of its directory. */
+export function reachableOverUnix(path: string): boolean {
+  return (
+    fitsSunPath(path) || (CAN_ALIAS && ALIAS_PREFIX_MAX + Buffer.byteLength(basename(path)) <= SUN_PATH_MAX)
+  );
+}
+
+/** A short address for PATH, valid while the directory descriptor stays open. */
+export interface ShortAddress {
+  address: string;
+  release(): void;
+}
+
+/**
+ * Returns an address that fits sun_path for PATH: PATH itself when it fits,
+ * else `/proc/self/fd/N/NAME` with N an open descriptor of PATH's directory.
+ * Returns undefined when neither fits (the caller falls back or fails).
+ */
+export function shortAddress(path: string): ShortAddress | undefined {
+  if (fitsSunPath(path)) return { address: path, release() {} };
+  if (!CAN_ALIAS) return undefined;
+  const fd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  const address = `/proc/self/fd/${fd}/${basename(path)}`;
+  if (!fitsSunPath(address)) {
+    closeSync(fd);
+    return undefined;
+  }
+  let open = true;
+  return {
+    address,
+    release() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}

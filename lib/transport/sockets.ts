@@ -1,0 +1,77 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { systemCode } from '../errors.ts';
+import { shortAddress } from './socket-path.ts';
+
+export type { Socket };
+
+export type Target = { path: string } | { host: string; port: number };
+
+/** One connect attempt; resolves with the socket or rejects with the system error. */
+function attempt(target: Target, deadline: number): Promise<Socket> {
+  const short = 'path' in target ? shortAddress(target.path) : undefined;
+  if ('path' in target && short === undefined) {
+    return Promise.reject(
+      Object.assign(new Error(`socket path too long: ${target.path}`), { code: 'ENAMETOOLONG' }),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const socket = 'path' in target ? netConnect(short!.address) : netConnect(target.port, target.host);
+    const timer = setTimeout(
+      () => {
+        socket.destroy();
+        reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
+      },
+      Math.max(1, deadline - Date.now()),
+    );
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      short?.release();
+      socket.removeListener('error', onError);
+      if (!('path' in target)) socket.setNoDelay(true);
+      resolve(socket);
+    });
+    const onError = (error: Error) => {
+      clearTimeout(timer);
+      short?.release();
+      reject(error);
+    };
+    socket.once('error', onError);
+  });
+}
+
+/**
+ * Connects within `timeoutMs`. On AF_UNIX a full listen backlog fails at once
+ * with EAGAIN instead of queueing as TCP does: retry that with a short backoff.
+ */
+export async function connectSocket(target: Target, timeoutMs: number): Promise<Socket> {
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt(target, deadline);
+    } catch (error) {
+      if (systemCode(error) !== 'EAGAIN' || Date.now() >= deadline) throw error;
+      await sleep(Math.min(1 + tries, 20) * (0.5 + Math.random()));
+    }
+  }
+}
+
+export type ProbeResult = 'live' | 'dead' | 'gone';
+
+/**
+ * Is anyone listening there? 'dead': refused (a stale socket or closed port);
+ * 'gone': the path vanished; 'live' otherwise, including "cannot tell": a
+ * timeout or a permission error never leads to removing anything.
+ */
+export async function probe(target: Target, timeoutMs = 500): Promise<ProbeResult> {
+  try {
+    const socket = await connectSocket(target, timeoutMs);
+    socket.destroy();
+    return 'live';
+  } catch (error) {
+    const code = systemCode(error);
+    if (code === 'ECONNREFUSED') return 'dead';
+    if (code === 'ENOENT') return 'gone';
+    return 'live';
+  }
+}
