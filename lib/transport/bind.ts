@@ -63,10 +63,15 @@ function describe(st: Stats): string {
  * users could write to: they could replace our socket with theirs.
  */
 async function prepareDir(dir: string, allowShared: boolean): Promise<void> {
+  let mkdirError: unknown;
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw listenError(dir, 'create the directory', error);
+    // EEXIST/ENOTDIR: something that is not a directory is in the way; say so below.
+    if (systemCode(error) !== 'EEXIST' && systemCode(error) !== 'ENOTDIR') {
+      throw listenError(dir, 'create the directory', error);
+    }
+    mkdirError = error;
   }
   let st: Stats;
   try {
@@ -75,7 +80,9 @@ async function prepareDir(dir: string, allowShared: boolean): Promise<void> {
     throw listenError(dir, 'inspect the directory', error);
   }
   if (!st.isDirectory()) {
-    throw new IpcError(ErrorCodes.LISTEN, `cannot listen in ${dir}: it is not a directory`);
+    throw new IpcError(ErrorCodes.LISTEN, `cannot listen in ${dir}: it is not a directory`, {
+      cause: mkdirError,
+    });
   }
   const sticky = (st.mode & 0o1000) !== 0;
   if (!allowShared && (st.mode & 0o022) !== 0 && !sticky) {

@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+const dirs: string[] = [];
+const children = new Set<ResultPromise>();
+
+/** A fresh private directory under the system temp dir; removed by cleanup(). */
+export function tempDir(prefix = 'uipc-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+export interface Spawned {
+  proc: ResultPromise;
+  /** First line the fixture printed: "READY <endpoint> <transport>" or "ERROR <code> <message>". */
+  line: string;
+}
+
+/** Starts a fixture and waits (bounded) for its first line of output. */
+export async function startFixture(name: string, args: string[], timeoutMs = 10_000, env?: Record<string, string>): Promise<Spawned> {
+  const proc = execa('node', [join(FIXTURES, name), ...args], {
+    reject: false,
+    timeout: 120_000,
+    env,
+    stdin: 'ignore',
+  });
+  children.add(proc);
+  void proc.finally(() => children.delete(proc));
+  const line = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`${name} printed nothing within ${timeoutMs} ms`)), timeoutMs);
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const newline = buffered.indexOf('\n');
+      if (newline >= 0) {
+        clearTimeout(timer);
+        resolve(buffered.slice(0, newline));
+      }
+    });
+    void proc.then((result) => {
+      clearTimeout(timer);
+      resolve(buffered.split('\n')[0] || `EXIT ${result.exitCode} ${result.stderr}`);
+    });
+  });
+  return { proc, line };
+}
+
+/** Starts the server fixture and fails unless it reports READY. */
+export async function startServer(endpoint: string, transport = 'auto'): Promise<Spawned> {
+  const spawned = await startFixture('server.mjs', [endpoint, transport]);
+  if (!spawned.line.startsWith('READY ')) throw new Error(`server did not start: ${spawned.line}`);
+  return spawned;
+}
+
+export async function killAll(): Promise<void> {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.allSettled([...children]);
+}
+
+export async function cleanup(): Promise<void> {
+  await killAll();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Resolves when the process has exited (bounded). */
+export async function exited(proc: ResultPromise, timeoutMs = 10_000): Promise<void> {
+  await Promise.race([
+    proc,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('process did not exit')), timeoutMs)),
+  ]);
+}

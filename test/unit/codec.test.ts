@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { IpcError } from '../../lib/errors.ts';
+import { FrameDecoder, type Frame } from '../../lib/framing/index.ts';
+import {
+  decodeValue,
+  type Encoded,
+  Encoding,
+  encodeMessage,
+  fromWireError,
+  frameMeta,
+  Kind,
+  toWireError,
+  tokenMatches,
+} from '../../lib/protocol/index.ts';
+
+function roundTrip(encoded: Encoded): Frame {
+  const bytes = Buffer.isBuffer(encoded) ? encoded : Buffer.concat([encoded[0], encoded[1] as Buffer]);
+  let out: Frame | undefined;
+  new FrameDecoder((f) => {
+    out = f;
+  }).push(bytes);
+  return out!;
+}
+
+describe('message codec', () => {
+  it.each([
+    ['a string', 'hello'],
+    ['null', null],
+    ['an object', { a: 1, b: [true, 'x'], c: { d: null } }],
+    ['a number', 42.5],
+    ['unicode', 'ünïcødé ✓ 𝄞'],
+  ])('round-trips %s as JSON', (_name, value) => {
+    const frame = roundTrip(encodeMessage(Kind.REQUEST, 9, 'm', value));
+    expect(frame.flags & 3).toBe(Encoding.JSON);
+    expect(frameMeta(frame)).toBe('m');
+    expect(decodeValue(frame)).toEqual(value);
+  });
+
+  it('carries undefined as no data', () => {
+    const frame = roundTrip(encodeMessage(Kind.RESPONSE, 1, '', undefined));
+    expect(frame.flags & 3).toBe(Encoding.NONE);
+    expect(frame.body.length).toBe(0);
+    expect(decodeValue(frame)).toBeUndefined();
+  });
+
+  it('carries bytes raw, small and large, and returns a Buffer', () => {
+    for (const size of [0, 10, 100_000]) {
+      const bytes = new Uint8Array(size).map((_, i) => i % 251);
+      const encoded = encodeMessage(Kind.RESPONSE, 1, '', bytes);
+      const frame = roundTrip(encoded);
+      expect(frame.flags & 3).toBe(Encoding.BYTES);
+      const value = decodeValue(frame) as Buffer;
+      expect(Buffer.isBuffer(value)).toBe(true);
+      expect(value.equals(Buffer.from(bytes))).toBe(true);
+      // No JSON array, no base64: the frame is header + bytes.
+      const total = Buffer.isBuffer(encoded) ? encoded.length : encoded[0].length + encoded[1].byteLength;
+      expect(total).toBe(12 + size);
+    }
+  });
+
+  it('does not copy a large payload into the frame', () => {
+    const big = Buffer.alloc(1 << 20);
+    const encoded = encodeMessage(Kind.RESPONSE, 1, '', big);
+    expect(Array.isArray(encoded)).toBe(true);
+    expect((encoded as readonly [Buffer, Uint8Array])[1]).toBe(big);
+  });
+
+  it('throws for values JSON cannot carry', () => {
+    expect(() => encodeMessage(Kind.REQUEST, 1, 'm', { n: 1n })).toThrow(TypeError);
+  });
+
+  it('rejects malformed data as ERR_IPC_BAD_FRAME', () => {
+    const bad = roundTrip(encodeMessage(Kind.REQUEST, 1, 'm', 'x'));
+    bad.body[bad.metaLength] = 0x7b; // '{' makes '{x"'
+    expect(() => decodeValue(bad)).toThrow(expect.objectContaining({ code: 'ERR_IPC_BAD_FRAME' }));
+    const unknown = { ...bad, flags: 3 };
+    expect(() => decodeValue(unknown)).toThrow(/unknown data encoding/);
+    const emptyJson = roundTrip(encodeMessage(Kind.REQUEST, 1, 'm', undefined));
+    expect(() => decodeValue({ ...emptyJson, flags: Encoding.JSON })).toThrow(/empty/);
+  });
+
+  it('does not let a payload pollute prototypes', () => {
+    const frame = roundTrip(encodeMessage(Kind.REQUEST, 1, 'm', 'x'));
+    const payload = Buffer.from('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}');
+    const evil = { ...frame, metaLength: 0, body: payload };
+    const value = decodeValue(evil) as Record<string, unknown>;
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+  });
+});
+
+describe('errors on the wire', () => {
+  it('sends a thrown error as ERR_IPC_REMOTE with its message, name and code', () => {
+    const error = Object.assign(new RangeError('too big'), { code: 'E_SIZE' });
+    expect(toWireError(error)).toEqual({
+      code: 'ERR_IPC_REMOTE',
+      message: 'too big',
+      data: { name: 'RangeError', code: 'E_SIZE' },
+    });
+    const back = fromWireError(toWireError(error));
+    expect(back).toBeInstanceOf(IpcError);
+    expect(back.code).toBe('ERR_IPC_REMOTE');
+    expect(back.data).toEqual({ name: 'RangeError', code: 'E_SIZE' });
+  });
+
+  it('keeps known codes and maps unknown ones to ERR_IPC_REMOTE', () => {
+    expect(fromWireError({ code: 'ERR_IPC_NO_METHOD', message: 'x' }).code).toBe('ERR_IPC_NO_METHOD');
+    expect(fromWireError({ code: 'ERR_IPC_CONNECT', message: 'x' }).code).toBe('ERR_IPC_REMOTE');
+    expect(() => fromWireError('nope')).toThrow(expect.objectContaining({ code: 'ERR_IPC_BAD_FRAME' }));
+  });
+});
+
+describe('tokenMatches', () => {
+  it('accepts only the exact token', () => {
+    expect(tokenMatches('secret', 'secret')).toBe(true);
+    expect(tokenMatches('secret', 'secreT')).toBe(false);
+    expect(tokenMatches('secret', 'secret-longer')).toBe(false);
+    expect(tokenMatches('secret', undefined)).toBe(false);
+  });
+});
