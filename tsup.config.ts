@@ -1,13 +1,20 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'lib/index.ts', 'cli/main': 'lib/cli/main.ts' },
-  format: ['esm', 'cjs'],
-  dts: { entry: { index: 'lib/index.ts' } },
-  target: 'node20',
-  platform: 'node',
-  clean: true,
-  sourcemap: false,
-  splitting: false,
-  shims: false,
-});
+export default defineConfig([
+  {
+    entry: { index: 'lib/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    target: 'node20',
+    platform: 'node',
+    clean: true,
+    splitting: false,
+  },
+  {
+    entry: { 'cli/main': 'lib/cli/main.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+  },
+]);

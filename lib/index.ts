@@ -16,3 +16,4 @@ export {
 } from './framing/index.ts';
 export { Encoding, Kind, PROTOCOL_VERSION } from './protocol/index.ts';
 export { type Handler, type Peer, type RequestContext, type ServeOptions, Server, serve } from './server.ts';
+export { type PathStatus, probePath } from './status.ts';

@@ -23,7 +23,12 @@ export interface Spawned {
 }
 
 /** Starts a fixture and waits (bounded) for its first line of output. */
-export async function startFixture(name: string, args: string[], timeoutMs = 10_000, env?: Record<string, string>): Promise<Spawned> {
+export async function startFixture(
+  name: string,
+  args: string[],
+  timeoutMs = 10_000,
+  env?: Record<string, string>,
+): Promise<Spawned> {
   const proc = execa('node', [join(FIXTURES, name), ...args], {
     reject: false,
     timeout: 120_000,
@@ -34,7 +39,10 @@ export async function startFixture(name: string, args: string[], timeoutMs = 10_
   void proc.finally(() => children.delete(proc));
   const line = await new Promise<string>((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`${name} printed nothing within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} printed nothing within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     proc.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const newline = buffered.indexOf('\n');

@@ -5,17 +5,11 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
-import {
-  DESCRIPTOR_MAX_BYTES,
-  DESCRIPTOR_VERSION,
-  newToken,
-  readDescriptor,
-  writeDescriptorTemp,
-} from './descriptor.ts';
+import { DESCRIPTOR_VERSION, newToken, writeDescriptorTemp } from './descriptor.ts';
+import { inspectPath } from './inspect.ts';
 import { type Listener, listenServer, NetListener } from './listener.ts';
-import { acquirePathLock, pidAlive } from './lock.ts';
+import { acquirePathLock } from './lock.ts';
 import { reachableOverUnix, shortAddress } from './socket-path.ts';
-import { probe } from './sockets.ts';
 
 export interface BindOptions {
   transport: 'auto' | 'unix' | 'tcp';
@@ -47,15 +41,6 @@ function listenError(path: string, what: string, cause: unknown): IpcError {
       cause,
     },
   );
-}
-
-function describe(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isFile()) return 'a regular file';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'not a socket';
 }
 
 /**
@@ -119,51 +104,37 @@ async function unlinkIfSame(path: string, seen: Stats): Promise<boolean> {
  * Returns false when the path changed under us and should be looked at again.
  */
 async function clearPath(path: string): Promise<boolean> {
-  let st: Stats;
-  try {
-    st = await lstat(path);
-  } catch (error) {
-    if (systemCode(error) === 'ENOENT') return true;
-    throw listenError(path, 'inspect', error);
-  }
-  if (st.isSocket()) {
-    const state = await probe({ path });
-    if (state === 'live') {
-      debug('bind %s: a live server answers there', path);
-      throw new IpcError(ErrorCodes.ADDR_IN_USE, `${path}: a server is already listening there`);
-    }
-    if (state === 'gone') return false;
-    debug('bind %s: stale socket (connection refused), removing it', path);
-    return unlinkIfSame(path, st);
-  }
-  if (st.isFile() && st.size <= DESCRIPTOR_MAX_BYTES) {
-    const descriptor = await readDescriptor(path).catch(() => undefined);
-    if (descriptor) {
-      const alive =
-        descriptor.pid > 0 &&
-        pidAlive(descriptor.pid) &&
-        (await probe({ host: descriptor.host, port: descriptor.port })) === 'live';
-      if (alive) {
-        debug('bind %s: live TCP descriptor (pid %d, port %d)', path, descriptor.pid, descriptor.port);
-        throw new IpcError(
-          ErrorCodes.ADDR_IN_USE,
-          `${path}: a server (pid ${descriptor.pid}, tcp port ${descriptor.port}) is already serving this path`,
-        );
-      }
-      debug(
-        'bind %s: stale TCP descriptor (pid %d, port %d), removing it',
-        path,
-        descriptor.pid,
-        descriptor.port,
+  const found = await inspectPath(path);
+  switch (found.state) {
+    case 'absent':
+      return true;
+    case 'live': {
+      const d = found.kind === 'descriptor' ? found.descriptor : undefined;
+      debug('bind %s: a live server answers there%s', path, d ? ` (pid ${d.pid}, tcp port ${d.port})` : '');
+      throw new IpcError(
+        ErrorCodes.ADDR_IN_USE,
+        d
+          ? `${path}: a server (pid ${d.pid}, tcp port ${d.port}) is already serving this path`
+          : `${path}: a server is already listening there`,
       );
-      return unlinkIfSame(path, st);
+    }
+    case 'stale':
+      debug(
+        'bind %s: stale %s (%s), removing it',
+        path,
+        found.kind,
+        found.kind === 'socket' ? 'connection refused' : 'its server is gone',
+      );
+      return unlinkIfSame(path, found.stat);
+    case 'occupied': {
+      const what = found.kind === 'file' ? 'a regular file' : `a ${found.kind}`;
+      debug('bind %s: %s is in the way, leaving it alone', path, what);
+      throw new IpcError(
+        ErrorCodes.PATH_OCCUPIED,
+        `${path} is ${what}, not a socket: refusing to remove or replace it`,
+      );
     }
   }
-  debug('bind %s: %s is in the way, leaving it alone', path, describe(st));
-  throw new IpcError(
-    ErrorCodes.PATH_OCCUPIED,
-    `${path} is ${describe(st)}, not a socket: refusing to remove or replace it`,
-  );
 }
 
 /** Binds under a temporary name in the same directory, then links it into place. */

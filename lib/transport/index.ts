@@ -125,3 +125,4 @@ export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string
     `cannot connect to ${path}: it is ${st.isDirectory() ? 'a directory' : 'a file'}, not a socket or a unixipc descriptor`,
   );
 }
+export { inspectPath, type PathState } from './inspect.ts';

@@ -68,7 +68,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
 
   it('answers requests from another process, sync and async handlers alike', async () => {
     await setup();
-    expect(server.line).toMatch(transport === 'unix' ? /^READY unix:\/.*app\.sock unix$/ : /^READY tcp:\/\/127\.0\.0\.1:\d+ tcp$/);
+    expect(server.line).toMatch(
+      transport === 'unix' ? /^READY unix:\/.*app\.sock unix$/ : /^READY tcp:\/\/127\.0\.0\.1:\d+ tcp$/,
+    );
     expect(await client.request('upper', 'hello')).toBe('HELLO');
     expect(await client.request('add', { a: 1, b: 2 })).toBe(3);
     expect(await client.request('delayedEcho', { value: [1, 'x'], ms: 5 })).toEqual([1, 'x']);
@@ -142,7 +144,16 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
 
   it('treats unknown and prototype method names as ERR_IPC_NO_METHOD', async () => {
     await setup();
-    for (const method of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '../x', '\u0000']) {
+    for (const method of [
+      'nope',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      '../x',
+      '\u0000',
+    ]) {
       expect(await codeOf(client.request(method))).toBe('ERR_IPC_NO_METHOD');
     }
   });
@@ -168,7 +179,11 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   it('fails every pending request with ERR_IPC_CLOSED at once when the server dies', async () => {
     await setup();
     const closed = new Promise((resolve) => client.once('close', resolve));
-    const pending = [client.request('waitForAbort'), client.request('waitForAbort'), client.request('die', 20)];
+    const pending = [
+      client.request('waitForAbort'),
+      client.request('waitForAbort'),
+      client.request('die', 20),
+    ];
     const started = Date.now();
     const codes = await Promise.all(pending.map(codeOf));
     expect(codes).toEqual(['ERR_IPC_CLOSED', 'ERR_IPC_CLOSED', 'ERR_IPC_CLOSED']);
@@ -229,6 +244,8 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     raw.write(encodeFrame(2, 2, 1, 'pid'));
     const got = await frames;
     expect(got.map((f) => f.kind)).toEqual([4]);
-    expect(JSON.parse(got[0]!.text).code).toBe(transport === 'tcp' ? 'ERR_IPC_BAD_FRAME' : 'ERR_IPC_BAD_FRAME');
+    expect(JSON.parse(got[0]!.text).code).toBe(
+      transport === 'tcp' ? 'ERR_IPC_BAD_FRAME' : 'ERR_IPC_BAD_FRAME',
+    );
   });
 });

@@ -70,7 +70,9 @@ describe.each(['unix', 'tcp'] as const)('stale files over %s', (transport) => {
     first.proc.kill('SIGKILL');
     await exited(first.proc);
     const racers = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => startFixture('server.mjs', [path, i % 2 ? 'unix' : transport], 20_000)),
+      Array.from({ length: 6 }, (_, i) =>
+        startFixture('server.mjs', [path, i % 2 ? 'unix' : transport], 20_000),
+      ),
     );
     const winners = racers.filter((r) => r.line.startsWith('READY'));
     const losers = racers.filter((r) => !r.line.startsWith('READY'));
@@ -89,10 +91,13 @@ describe('what is in the way is never removed', () => {
     ['a regular file', (p) => writeFileSync(p, 'precious data')],
     ['a JSON file that is not a descriptor', (p) => writeFileSync(p, '{"transport":"udp"}')],
     ['a directory', (p) => mkdirSync(p)],
-    ['a symlink to a file', (p, d) => {
-      writeFileSync(join(d, 'target'), 'x');
-      symlinkSync(join(d, 'target'), p);
-    }],
+    [
+      'a symlink to a file',
+      (p, d) => {
+        writeFileSync(join(d, 'target'), 'x');
+        symlinkSync(join(d, 'target'), p);
+      },
+    ],
     ['a dangling symlink', (p, d) => symlinkSync(join(d, 'nowhere'), p)],
     ['a FIFO', (p) => execFileSync('mkfifo', [p])],
   ];

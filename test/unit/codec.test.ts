@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { IpcError } from '../../lib/errors.ts';
-import { FrameDecoder, type Frame } from '../../lib/framing/index.ts';
+import { type Frame, FrameDecoder } from '../../lib/framing/index.ts';
 import {
   decodeValue,
   type Encoded,
   Encoding,
   encodeMessage,
-  fromWireError,
   frameMeta,
+  fromWireError,
   Kind,
-  toWireError,
   tokenMatches,
+  toWireError,
 } from '../../lib/protocol/index.ts';
 
 function roundTrip(encoded: Encoded): Frame {
@@ -81,7 +81,9 @@ describe('message codec', () => {
 
   it('does not let a payload pollute prototypes', () => {
     const frame = roundTrip(encodeMessage(Kind.REQUEST, 1, 'm', 'x'));
-    const payload = Buffer.from('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}');
+    const payload = Buffer.from(
+      '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+    );
     const evil = { ...frame, metaLength: 0, body: payload };
     const value = decodeValue(evil) as Record<string, unknown>;
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

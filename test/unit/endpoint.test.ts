@@ -45,7 +45,9 @@ describe('parseEndpoint', () => {
     [null],
     [42],
   ])('rejects %j with ERR_IPC_BAD_ENDPOINT', (input) => {
-    expect(() => parseEndpoint(input as never)).toThrow(expect.objectContaining({ code: 'ERR_IPC_BAD_ENDPOINT' }));
+    expect(() => parseEndpoint(input as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_IPC_BAD_ENDPOINT' }),
+    );
   });
 
   it('formats what it parsed', () => {

@@ -29,7 +29,8 @@ describe('IpcError', () => {
   it('is recognised across the ESM and CJS builds', async () => {
     const require = createRequire(import.meta.url);
     const cjs = require('../../dist/index.cjs');
-    const esm = await import('../../dist/index.js');
+    // The built ESM entry (a computed specifier: dist/ is build output, not typechecked).
+    const esm = await import(new URL('../../dist/index.js', import.meta.url).href);
     const fromCjs = new cjs.IpcError('ERR_IPC_CLOSED', 'closed');
     const fromEsm = new esm.IpcError('ERR_IPC_CLOSED', 'closed');
     expect(fromCjs).not.toBeInstanceOf(esm.IpcError);

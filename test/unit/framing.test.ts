@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIpcError } from '../../lib/errors.ts';
-import { encodeFrame, encodeFrameHead, type Frame, FrameDecoder, HEADER_SIZE } from '../../lib/framing/index.ts';
+import {
+  encodeFrame,
+  encodeFrameHead,
+  type Frame,
+  FrameDecoder,
+  HEADER_SIZE,
+} from '../../lib/framing/index.ts';
 
 interface Plain {
   kind: number;
@@ -101,16 +107,20 @@ describe('FrameDecoder', () => {
       data: fc.uint8Array({ maxLength: 2000 }).map((a) => Buffer.from(a)),
     });
     fc.assert(
-      fc.property(fc.array(frameArb, { maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 4096 }), { minLength: 1 }), (frames, sizes) => {
-        const bytes = Buffer.concat(frames.map((f) => encodeFrame(f.kind, f.flags, f.id, f.meta, f.data)));
-        const chunks: Buffer[] = [];
-        for (let offset = 0, i = 0; offset < bytes.length; i++) {
-          const size = sizes[i % sizes.length]!;
-          chunks.push(bytes.subarray(offset, offset + size));
-          offset += size;
-        }
-        expect(decodeAll(chunks)).toEqual(frames);
-      }),
+      fc.property(
+        fc.array(frameArb, { maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 4096 }), { minLength: 1 }),
+        (frames, sizes) => {
+          const bytes = Buffer.concat(frames.map((f) => encodeFrame(f.kind, f.flags, f.id, f.meta, f.data)));
+          const chunks: Buffer[] = [];
+          for (let offset = 0, i = 0; offset < bytes.length; i++) {
+            const size = sizes[i % sizes.length]!;
+            chunks.push(bytes.subarray(offset, offset + size));
+            offset += size;
+          }
+          expect(decodeAll(chunks)).toEqual(frames);
+        },
+      ),
       { numRuns: 300 },
     );
   });
