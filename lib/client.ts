@@ -17,6 +17,8 @@ export interface ConnectOptions {
   token?: string;
   /** Largest frame body accepted from the server. @default 64 MiB */
   maxFrameBytes?: number;
+  /** Ping a silent server after this many ms; give up on it if it stays silent as long again. 0: off. @default 15000 */
+  heartbeatInterval?: number;
 }
 
 function checkMethod(method: unknown): asserts method is string {
@@ -125,6 +127,8 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
     requestTimeout: options.timeout ?? 30_000,
     maxInFlight: 1024,
     handshakeTimeout: 0,
+    heartbeatInterval: options.heartbeatInterval ?? 15_000,
+    maxQueuedBytes: Number.POSITIVE_INFINITY,
     token: dialed.token,
     onNotify: (name, data) => client?.emit(name, data),
     onClose: (error) => client?.emit('close', error),

@@ -3,10 +3,11 @@ import { Connection, type Handler } from './connection/connection.ts';
 import type { Peer } from './connection/context.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, parseEndpoint } from './endpoint.ts';
-import { ErrorCodes, IpcError } from './errors.ts';
+import { ErrorCodes, IpcError, isIpcError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES, MAX_META_BYTES } from './framing/index.ts';
-import { encodeMessage, Kind, tokenMatches } from './protocol/index.ts';
-import { type Listener, listen } from './transport/index.ts';
+import { encodeMessage, Kind, tokenMatches, toWireError } from './protocol/index.ts';
+import { type Listener, type ListenOptions, listen, type Socket } from './transport/index.ts';
+import { type PathLostAction, PathWatchdog } from './watchdog.ts';
 
 export type { Handler } from './connection/connection.ts';
 export type { Peer, RequestContext } from './connection/context.ts';
@@ -36,11 +37,39 @@ export interface ServeOptions {
   handshakeTimeout?: number;
   /** How long `close()` lets in-flight requests finish before dropping them. @default 10000 */
   closeTimeout?: number;
+  /** Connections served at once; more are told why and closed. @default 8192 */
+  maxConnections?: number;
+  /** Ping a silent client after this many ms; drop it if it stays silent as long again. 0: off. @default 15000 */
+  heartbeatInterval?: number;
+  /** Drop a client when more than this many bytes wait to be written to it (it is not reading). @default 256 MiB */
+  maxQueuedBytes?: number;
+  /**
+   * On SIGINT/SIGTERM: close gracefully (stop accepting, finish in-flight requests
+   * within `closeTimeout`, remove the socket file), then exit with code 0. @default false
+   */
+  handleSignals?: boolean;
+  /**
+   * How often to check that the socket file is still ours (0: never). If it has been
+   * removed, the server re-binds it ('rebind', the default) or shuts down ('fatal').
+   * If another socket or file took its place, it stands down and emits 'superseded'.
+   * @default 1000
+   */
+  watchInterval?: number;
+  /** @default 'rebind' */
+  pathLost?: PathLostAction;
 }
 
 export interface ServerEvents {
   connection: [peer: Peer];
   disconnect: [peer: Peer, error: IpcError | undefined];
+  /** The socket file had been removed; the server created it again (new endpoint for TCP). */
+  rebound: [info: { path: string; endpoint: string }];
+  /** Something else now occupies the path; the server keeps its connections but no longer owns the path. */
+  superseded: [info: { path: string; kind: string }];
+  /** The socket file was removed and `pathLost: 'fatal'`: the server is closing. */
+  pathLost: [info: { path: string }];
+  /** A background failure (a failed re-bind). */
+  error: [error: Error];
 }
 
 const RESERVED_EVENTS = new Set(['close', 'error', 'newListener', 'removeListener']);
@@ -58,27 +87,52 @@ function checkName(kind: string, name: unknown): asserts name is string {
  * await using server = await serve('/run/user/1000/app.sock', { handlers: { upper: (s) => s.toUpperCase() } });
  */
 export class Server extends EventEmitter<ServerEvents> {
-  /** 'unix:/path' or 'tcp://127.0.0.1:PORT' (the real port when 0 was asked). */
-  readonly endpoint: string;
-  readonly transport: 'unix' | 'tcp';
   /** The socket or descriptor path, for path-style endpoints. */
   readonly path: string | undefined;
   private readonly handlers = new Map<string, Handler>();
   private readonly connections = new Set<Connection>();
-  private readonly listener: Listener;
+  private listener: Listener;
   private readonly options: ServeOptions;
+  private readonly listenOptions: ListenOptions;
   private closing: Promise<void> | undefined;
+  private watchdog: PathWatchdog | undefined;
+  private readonly onSignal: (signal: NodeJS.Signals) => void;
 
   /** @internal use serve() */
-  constructor(listener: Listener, options: ServeOptions) {
+  constructor(listener: Listener, options: ServeOptions, listenOptions: ListenOptions) {
     super();
     this.listener = listener;
     this.options = options;
-    this.endpoint = listener.endpoint;
-    this.transport = listener.transport;
+    this.listenOptions = listenOptions;
     this.path = listener.path;
     for (const [method, fn] of Object.entries(options.handlers ?? {})) this.handle(method, fn);
     listener.onConnection((socket) => this.accept(socket));
+    const watchInterval = options.watchInterval ?? 1_000;
+    if (listener.path !== undefined && watchInterval > 0) {
+      const path = listener.path;
+      this.watchdog = new PathWatchdog(path, watchInterval, {
+        current: () => this.listener,
+        lost: () => this.pathLost(path),
+        superseded: (kind) => this.emit('superseded', { path, kind }),
+      });
+    }
+    this.onSignal = (signal) => {
+      debug('server %s: %s received, closing', this.endpoint, signal);
+      this.close().finally(() => process.exit(0));
+    };
+    if (options.handleSignals) {
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
+    }
+  }
+
+  /** 'unix:/path' or 'tcp://127.0.0.1:PORT' (the real port when 0 was asked). */
+  get endpoint(): string {
+    return this.listener.endpoint;
+  }
+
+  get transport(): 'unix' | 'tcp' {
+    return this.listener.transport;
   }
 
   /** Adds or replaces the handler for METHOD. Handlers get `(params, ctx)`; sync or async. */
@@ -96,7 +150,7 @@ export class Server extends EventEmitter<ServerEvents> {
     const frame = encodeMessage(Kind.NOTIFY, 0, event, data);
     let sent = 0;
     for (const connection of this.connections) {
-      if (connection.sendEncoded(frame) || !connection.closed) sent++;
+      if (connection.sendEncoded(frame)) sent++;
     }
     return sent;
   }
@@ -126,8 +180,47 @@ export class Server extends EventEmitter<ServerEvents> {
     await this.close();
   }
 
+  private async pathLost(path: string): Promise<void> {
+    if (this.closing) return;
+    if ((this.options.pathLost ?? 'rebind') === 'fatal') {
+      debug('server %s: socket file removed; pathLost is fatal, closing', this.endpoint);
+      this.emit('pathLost', { path });
+      await this.close();
+      return;
+    }
+    let next: Listener;
+    try {
+      next = await listen({ kind: 'path', path }, this.listenOptions);
+    } catch (error) {
+      // Someone else took the path meanwhile (ADDR_IN_USE, OCCUPIED): never fight them.
+      this.watchdog?.stop();
+      if (
+        isIpcError(error) &&
+        (error.code === 'ERR_IPC_ADDR_IN_USE' || error.code === 'ERR_IPC_PATH_OCCUPIED')
+      ) {
+        this.emit('superseded', { path, kind: error.code === 'ERR_IPC_ADDR_IN_USE' ? 'server' : 'file' });
+      } else if (this.listenerCount('error') > 0) {
+        this.emit('error', error as Error);
+      }
+      return;
+    }
+    if (this.closing) {
+      await next.close();
+      return;
+    }
+    const previous = this.listener;
+    this.listener = next;
+    next.onConnection((socket) => this.accept(socket));
+    await previous.close(); // its file is gone: this only stops the unreachable listener
+    debug('server %s: re-bound %s', next.endpoint, path);
+    this.emit('rebound', { path, endpoint: next.endpoint });
+  }
+
   private async shutdown(timeout: number): Promise<void> {
     debug('server %s: closing', this.endpoint);
+    this.watchdog?.stop();
+    process.removeListener('SIGINT', this.onSignal);
+    process.removeListener('SIGTERM', this.onSignal);
     await this.listener.close();
     const all = [...this.connections].map((connection) => connection.close());
     if (all.length === 0) return;
@@ -152,9 +245,17 @@ export class Server extends EventEmitter<ServerEvents> {
     await Promise.all(all);
   }
 
-  private accept(socket: import('./transport/index.ts').Socket): void {
+  private accept(socket: Socket): void {
     if (this.closing) {
       socket.destroy();
+      return;
+    }
+    const maxConnections = this.options.maxConnections ?? 8_192;
+    if (this.connections.size >= maxConnections) {
+      debug('server %s: maxConnections (%d) reached, refusing a connection', this.endpoint, maxConnections);
+      const refusal = new IpcError(ErrorCodes.CLOSED, `the server is at maxConnections (${maxConnections})`);
+      socket.on('error', () => {});
+      socket.end(encodeMessage(Kind.ERROR, 0, '', toWireError(refusal)) as Buffer);
       return;
     }
     const token = this.listener.token;
@@ -165,6 +266,8 @@ export class Server extends EventEmitter<ServerEvents> {
       requestTimeout: 0,
       maxInFlight: this.options.maxInFlight ?? 1024,
       handshakeTimeout: this.options.handshakeTimeout ?? 10_000,
+      heartbeatInterval: this.options.heartbeatInterval ?? 15_000,
+      maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024 * 1024,
       lookup: (method) => this.handlers.get(method),
       authorize: token === undefined ? undefined : (given) => tokenMatches(token, given),
       onClose: (error) => {
@@ -186,12 +289,13 @@ export class Server extends EventEmitter<ServerEvents> {
  */
 export async function serve(endpoint: EndpointInput, options: ServeOptions = {}): Promise<Server> {
   const parsed = parseEndpoint(endpoint);
-  const listener = await listen(parsed, {
+  const listenOptions: ListenOptions = {
     transport: options.transport ?? 'auto',
     backlog: options.backlog,
     mode: options.mode,
     allowSharedDir: options.allowSharedDir,
     token: options.token,
-  });
-  return new Server(listener, options);
+  };
+  const listener = await listen(parsed, listenOptions);
+  return new Server(listener, options, listenOptions);
 }

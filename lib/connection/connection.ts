@@ -35,6 +35,14 @@ export interface ConnectionOptions {
   maxInFlight: number;
   /** Drop the peer if its hello has not arrived within this many ms (server role). */
   handshakeTimeout: number;
+  /**
+   * Send a PING after this many ms without hearing from the peer; drop the
+   * connection if the next interval passes in silence too (half-open or stuck
+   * peers). 0 disables it.
+   */
+  heartbeatInterval: number;
+  /** Drop the connection when more than this many bytes wait to be written to a peer that does not read. */
+  maxQueuedBytes: number;
   /** Finds the handler for an incoming request or notification. */
   lookup?: (method: string) => Handler | undefined;
   /** Called for notifications with no handler (events, on the client side). */
@@ -111,6 +119,10 @@ export class Connection implements Peer {
   private closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private idleWaiters: Array<() => void> = [];
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heard = false;
+  private pinged = false;
+  private lastQueued = 0;
 
   constructor(channel: Channel, options: ConnectionOptions) {
     this.channel = channel;
@@ -233,10 +245,11 @@ export class Connection implements Peer {
     return this.send(encodeMessage(Kind.NOTIFY, 0, name, data));
   }
 
-  /** Writes an already encoded frame (broadcast encodes once for every peer). */
+  /** Queues an already encoded frame (broadcast encodes once for every peer); false if not open. */
   sendEncoded(frame: Encoded): boolean {
     if (this.state !== 'open' && this.state !== 'closing') return false;
-    return this.send(frame);
+    this.send(frame);
+    return !this.closed;
   }
 
   /** Resolves when the socket can take more (immediately if it can now). */
@@ -296,11 +309,55 @@ export class Connection implements Peer {
       this.channel.write(parts[0]);
       ok = this.channel.write(parts[1]);
     }
-    if (!ok && !this.needDrain) {
-      this.needDrain = true;
-      if (this.options.role === 'server') this.setReadPause(ReadPause.WriteBackpressure, true);
+    if (!ok) {
+      if (!this.needDrain) {
+        this.needDrain = true;
+        if (this.options.role === 'server') this.setReadPause(ReadPause.WriteBackpressure, true);
+      }
+      if (this.channel.writableLength > this.options.maxQueuedBytes) {
+        this.destroy(
+          new IpcError(
+            ErrorCodes.CLOSED,
+            `the peer is not reading: over ${this.options.maxQueuedBytes} bytes wait to be written to it`,
+          ),
+        );
+        return false;
+      }
     }
     return ok;
+  }
+
+  private startHeartbeat(): void {
+    const interval = this.options.heartbeatInterval;
+    if (!(interval > 0) || !Number.isFinite(interval)) return;
+    this.heartbeatTimer = setInterval(() => this.beat(), interval);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Once per interval: all quiet since the last beat → PING; quiet again after a PING → drop. */
+  private beat(): void {
+    // Signs of life besides bytes heard: the peer drains what we queued for it. And while
+    // we ourselves stopped reading (slow handlers, a slow stream consumer), silence proves nothing.
+    const queued = this.channel.writableLength;
+    const draining = queued < this.lastQueued;
+    this.lastQueued = queued;
+    if (this.heard || draining || (this.readPauses & ~ReadPause.WriteBackpressure) !== 0) {
+      this.heard = false;
+      this.pinged = false;
+      return;
+    }
+    if (this.pinged) {
+      debug('connection %d (%s): no answer to a heartbeat, dropping it', this.id, this.transport);
+      this.destroy(
+        new IpcError(
+          ErrorCodes.CLOSED,
+          `the peer did not answer a heartbeat within ${this.options.heartbeatInterval} ms (half-open or stuck)`,
+        ),
+      );
+      return;
+    }
+    this.pinged = true;
+    this.send(encodeMessage(Kind.PING, 0, '', undefined));
   }
 
   private onDrain(): void {
@@ -322,6 +379,7 @@ export class Connection implements Peer {
 
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    this.heard = true;
     try {
       this.decoder.push(chunk);
     } catch (error) {
@@ -384,6 +442,7 @@ export class Connection implements Peer {
         );
       }
       this.state = 'open';
+      this.startHeartbeat();
       this.helloResolve?.();
       return;
     }
@@ -403,6 +462,7 @@ export class Connection implements Peer {
     }
     clearTimeout(this.helloTimer);
     this.state = 'open';
+    this.startHeartbeat();
     const reply: ServerHello = {
       protocol: PROTOCOL_VERSION,
       server: 'unixipc',
@@ -626,6 +686,7 @@ export class Connection implements Peer {
     this.state = 'closed';
     this.closeError = error;
     clearTimeout(this.helloTimer);
+    clearInterval(this.heartbeatTimer);
     debug(
       'connection %d (%s): closed%s',
       this.id,

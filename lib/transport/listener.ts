@@ -2,6 +2,7 @@ import { lstat, unlink } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { debug } from '../debug.ts';
 import { systemCode } from '../errors.ts';
+import { removeOnExit } from './exit-cleanup.ts';
 import { acquirePathLock } from './lock.ts';
 
 /** A listening socket handed to the server layer; it knows nothing of connections. */
@@ -51,6 +52,7 @@ export class NetListener implements Listener {
   readonly path: string | undefined;
   readonly token: string | undefined;
   private closing: Promise<void> | undefined;
+  private readonly forgetOnExit: () => void;
 
   constructor(
     private readonly server: Server,
@@ -61,6 +63,7 @@ export class NetListener implements Listener {
   ) {
     this.path = owned?.path;
     this.token = owned?.token ?? token;
+    this.forgetOnExit = owned ? removeOnExit(owned) : () => {};
     server.on('error', (error) => debug('listener %s: %s', endpoint, error.message));
   }
 
@@ -88,6 +91,7 @@ export class NetListener implements Listener {
 
   private async doClose(): Promise<void> {
     const owned = this.owned;
+    this.forgetOnExit();
     if (owned !== undefined) {
       // Under the bind lock, so a starter replacing a stale file cannot lose its fresh one to us.
       const unlock = await acquirePathLock(owned.path, 2_000).catch(() => undefined);
