@@ -4,6 +4,7 @@ import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES, MAX_META_BYTES } from './framing/index.ts';
+import { RESERVED_EVENT_NAMES } from './protocol/index.ts';
 import { dial } from './transport/index.ts';
 
 export type { RequestOptions } from './connection/connection.ts';
@@ -130,7 +131,10 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     maxQueuedBytes: Number.POSITIVE_INFINITY,
     token: dialed.token,
-    onNotify: (name, data) => client?.emit(name, data),
+    // A hostile or buggy server must not fake the client's own events.
+    onNotify: (name, data) => {
+      if (!RESERVED_EVENT_NAMES.has(name)) client?.emit(name, data);
+    },
     onClose: (error) => client?.emit('close', error),
   });
   const where = formatEndpoint(parsed);

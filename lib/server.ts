@@ -5,7 +5,7 @@ import { debug } from './debug.ts';
 import { type EndpointInput, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError, isIpcError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES, MAX_META_BYTES } from './framing/index.ts';
-import { encodeMessage, Kind, tokenMatches, toWireError } from './protocol/index.ts';
+import { encodeMessage, Kind, RESERVED_EVENT_NAMES, tokenMatches, toWireError } from './protocol/index.ts';
 import { type Listener, type ListenOptions, listen, type Socket } from './transport/index.ts';
 import { type PathLostAction, PathWatchdog } from './watchdog.ts';
 
@@ -71,8 +71,6 @@ export interface ServerEvents {
   /** A background failure (a failed re-bind). */
   error: [error: Error];
 }
-
-const RESERVED_EVENTS = new Set(['close', 'error', 'newListener', 'removeListener']);
 
 function checkName(kind: string, name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > MAX_META_BYTES) {
@@ -146,7 +144,8 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Sends an event to every connected client; returns how many it was written to. */
   broadcast(event: string, data?: unknown): number {
     checkName('event', event);
-    if (RESERVED_EVENTS.has(event)) throw new TypeError(`"${event}" is reserved and cannot be broadcast`);
+    if (RESERVED_EVENT_NAMES.has(event))
+      throw new TypeError(`"${event}" is reserved and cannot be broadcast`);
     const frame = encodeMessage(Kind.NOTIFY, 0, event, data);
     let sent = 0;
     for (const connection of this.connections) {
@@ -270,6 +269,7 @@ export class Server extends EventEmitter<ServerEvents> {
       maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024 * 1024,
       lookup: (method) => this.handlers.get(method),
       authorize: token === undefined ? undefined : (given) => tokenMatches(token, given),
+      onOpen: () => this.emit('connection', connection),
       onClose: (error) => {
         this.connections.delete(connection);
         this.emit('disconnect', connection, error);
@@ -277,7 +277,6 @@ export class Server extends EventEmitter<ServerEvents> {
     });
     this.connections.add(connection);
     debug('server %s: connection %d accepted', this.endpoint, connection.id);
-    this.emit('connection', connection);
   }
 }
 

@@ -83,3 +83,89 @@ export async function exited(proc: ResultPromise, timeoutMs = 10_000): Promise<v
     new Promise((_, reject) => setTimeout(() => reject(new Error('process did not exit')), timeoutMs)),
   ]);
 }
+
+export interface LineProcess {
+  proc: ResultPromise;
+  lines: string[];
+  /** Resolves with the first line (already printed or to come) matching PATTERN; bounded. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** Starts a fixture and keeps every line it prints, for tests that follow its events. */
+export function spawnLines(
+  name: string,
+  args: string[],
+  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+): LineProcess {
+  const proc = execa('node', [...(options.nodeArgs ?? []), join(FIXTURES, name), ...args], {
+    reject: false,
+    timeout: 180_000,
+    env: options.env,
+    stdin: 'ignore',
+  });
+  children.add(proc);
+  void proc.finally(() => children.delete(proc));
+  const lines: string[] = [];
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  let partial = '';
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    let newline = partial.indexOf('\n');
+    while (newline >= 0) {
+      const line = partial.slice(0, newline);
+      partial = partial.slice(newline + 1);
+      lines.push(line);
+      for (const waiter of waiters) {
+        if (waiter.pattern.test(line)) {
+          waiters.delete(waiter);
+          waiter.resolve(line);
+        }
+      }
+      newline = partial.indexOf('\n');
+    }
+  });
+  return {
+    proc,
+    lines,
+    waitFor(pattern, timeoutMs = 10_000) {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          pattern,
+          resolve: (line: string) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(
+            new Error(
+              `${name}: no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines.join('\n')}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(waiter);
+        void proc.then(() => {
+          if (waiters.delete(waiter)) {
+            clearTimeout(timer);
+            reject(new Error(`${name} exited without printing ${pattern}; got:\n${lines.join('\n')}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+/** Starts options-server.mjs and waits until it is READY. */
+export async function startOptionsServer(
+  endpoint: string,
+  options: Record<string, unknown> = {},
+  nodeArgs: string[] = [],
+): Promise<LineProcess> {
+  const server = spawnLines('options-server.mjs', [endpoint, JSON.stringify(options)], { nodeArgs });
+  const line = await server.waitFor(/^(READY|ERROR) /);
+  if (!line.startsWith('READY')) throw new Error(`server did not start: ${line}`);
+  return server;
+}

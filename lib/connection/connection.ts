@@ -1,6 +1,6 @@
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
-import { type Frame, FrameDecoder } from '../framing/index.ts';
+import { type Frame, FrameDecoder, HEADER_SIZE } from '../framing/index.ts';
 import {
   badFrame,
   clientHello,
@@ -14,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   parseClientHello,
   parseServerHello,
+  RESERVED_EVENT_NAMES,
   type ServerHello,
   toWireError,
 } from '../protocol/index.ts';
@@ -51,6 +52,8 @@ export interface ConnectionOptions {
   authorize?: (token: string | undefined) => boolean;
   /** Client role: the token to present in the hello. */
   token?: string;
+  /** Called once the hello exchange has succeeded. */
+  onOpen?: () => void;
   onClose?: (error: IpcError | undefined) => void;
 }
 
@@ -123,6 +126,9 @@ export class Connection implements Peer {
   private heard = false;
   private pinged = false;
   private lastQueued = 0;
+  /** Frames read while maxInFlight requests were running: handled in order as those finish. */
+  private backlog: Frame[] = [];
+  private drainingBacklog = false;
 
   constructor(channel: Channel, options: ConnectionOptions) {
     this.channel = channel;
@@ -207,6 +213,19 @@ export class Connection implements Peer {
     } catch (error) {
       return Promise.reject(error);
     }
+    // Over the peer's announced cap it would close the whole connection: fail just this call.
+    const peerMax = this.serverHello?.maxFrameBytes ?? 0;
+    const bodyBytes = Buffer.isBuffer(frame)
+      ? frame.length - HEADER_SIZE
+      : frame[0].length - HEADER_SIZE + frame[1].byteLength;
+    if (peerMax > 0 && bodyBytes > peerMax) {
+      return Promise.reject(
+        new IpcError(
+          ErrorCodes.FRAME_TOO_LARGE,
+          `"${method}" request is ${bodyBytes} bytes, over the server's maxFrameBytes (${peerMax})`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       const entry = new Pending(id, method, resolve, reject);
       this.pending.set(id, entry);
@@ -241,6 +260,9 @@ export class Connection implements Peer {
 
   /** One-way message; returns false while the socket is backed up. */
   notify(name: string, data?: unknown): boolean {
+    if (this.options.role === 'server' && RESERVED_EVENT_NAMES.has(name)) {
+      throw new TypeError(`"${name}" is reserved and cannot be sent as an event`);
+    }
     if (this.state !== 'open' && this.state !== 'closing') return false;
     return this.send(encodeMessage(Kind.NOTIFY, 0, name, data));
   }
@@ -393,6 +415,20 @@ export class Connection implements Peer {
       this.onHelloFrame(frame);
       return;
     }
+    // A whole chunk of requests arrives at once: past maxInFlight, hold the rest (in order)
+    // and stop reading, rather than start them all.
+    if (
+      this.backlog.length > 0 ||
+      (frame.kind === Kind.REQUEST && this.incoming.size >= this.options.maxInFlight)
+    ) {
+      this.backlog.push(frame);
+      this.setReadPause(ReadPause.InFlight, true);
+      return;
+    }
+    this.dispatch(frame);
+  }
+
+  private dispatch(frame: Frame): void {
     switch (frame.kind) {
       case Kind.REQUEST:
         this.onRequest(frame);
@@ -469,10 +505,12 @@ export class Connection implements Peer {
       maxFrameBytes: this.options.maxFrameBytes,
     };
     this.send(encodeMessage(Kind.HELLO, 0, '', reply));
+    this.options.onOpen?.();
   }
 
   private onRequest(frame: Frame): void {
     const id = frame.id;
+    if (id === 0) throw badFrame('request id 0 is reserved');
     if (this.incoming.has(id)) throw badFrame(`request id ${id} is already in flight`);
     const method = frameMeta(frame);
     const params = decodeValue(frame);
@@ -487,7 +525,6 @@ export class Connection implements Peer {
     }
     const call = new IncomingCall(id, method, this);
     this.incoming.set(id, call);
-    if (this.incoming.size >= this.options.maxInFlight) this.setReadPause(ReadPause.InFlight, true);
     let result: unknown;
     try {
       result = handler(params, call);
@@ -535,10 +572,27 @@ export class Connection implements Peer {
   private complete(call: IncomingCall): void {
     call.done = true;
     this.incoming.delete(call.id);
-    if (this.readPauses & ReadPause.InFlight && this.incoming.size < this.options.maxInFlight) {
-      this.setReadPause(ReadPause.InFlight, false);
+    if (this.backlog.length > 0) this.drainBacklog();
+    if (this.isIdle()) this.notifyIdle();
+  }
+
+  /** Handles held frames while there is room; resumes reading once none are left. */
+  private drainBacklog(): void {
+    if (this.drainingBacklog) return;
+    this.drainingBacklog = true;
+    try {
+      while (this.backlog.length > 0 && this.state !== 'closed') {
+        const next = this.backlog[0]!;
+        if (next.kind === Kind.REQUEST && this.incoming.size >= this.options.maxInFlight) return;
+        this.backlog.shift();
+        this.dispatch(next);
+      }
+    } catch (error) {
+      this.protocolError(error instanceof IpcError ? error : badFrame(String(error), error));
+    } finally {
+      this.drainingBacklog = false;
     }
-    if (this.incoming.size === 0 && this.pending.size === 0) this.notifyIdle();
+    if (this.backlog.length === 0) this.setReadPause(ReadPause.InFlight, false);
   }
 
   private async streamOut(call: IncomingCall, iterable: AsyncIterable<unknown>): Promise<void> {
@@ -568,7 +622,7 @@ export class Connection implements Peer {
     if (entry !== undefined) {
       if (final) {
         this.pending.delete(id);
-        if (this.pending.size === 0 && this.incoming.size === 0) this.notifyIdle();
+        if (this.isIdle()) this.notifyIdle();
       }
       return entry;
     }
@@ -645,7 +699,7 @@ export class Connection implements Peer {
     if (this.state === 'open' || this.state === 'closing') {
       this.send(encodeMessage(Kind.CANCEL, entry.id, '', undefined));
     }
-    if (this.pending.size === 0 && this.incoming.size === 0) this.notifyIdle();
+    if (this.isIdle()) this.notifyIdle();
   }
 
   private allocateId(): number {
@@ -657,8 +711,12 @@ export class Connection implements Peer {
 
   // ---- closing ----
 
+  private isIdle(): boolean {
+    return this.pending.size === 0 && this.incoming.size === 0 && this.backlog.length === 0;
+  }
+
   private whenIdle(): Promise<void> {
-    if (this.pending.size === 0 && this.incoming.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -712,6 +770,7 @@ export class Connection implements Peer {
       call.abort(reason);
     }
     this.incoming.clear();
+    this.backlog = [];
     this.onDrain();
     this.notifyIdle();
     this.resolveClosed();

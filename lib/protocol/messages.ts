@@ -52,3 +52,11 @@ export const WIRE_ERROR_CODES: ReadonlySet<string> = new Set([
   'ERR_IPC_VERSION',
   'ERR_IPC_TIMEOUT',
 ]);
+
+/** Event names a client emits itself: a server may not send events by these names. */
+export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
+  'close',
+  'error',
+  'newListener',
+  'removeListener',
+]);

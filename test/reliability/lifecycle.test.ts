@@ -1,0 +1,120 @@
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { connect, isIpcError } from '../../lib/index.ts';
+import { cleanup, exited, killAll, startOptionsServer, tempDir } from '../helpers.ts';
+
+afterEach(killAll);
+afterAll(cleanup);
+
+async function call(path: string, method: string, params?: unknown, timeout = 5_000): Promise<unknown> {
+  const client = await connect(path, { connectTimeout: 3_000, timeout });
+  try {
+    return await client.request(method, params);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isIpcError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(['unix', 'tcp'] as const)('socket file removed or replaced while serving (%s)', (transport) => {
+  it('re-binds a path that was removed, and says so', async () => {
+    const path = join(tempDir(), 'watched.sock');
+    const server = await startOptionsServer(path, { transport, watchInterval: 100 });
+    const held = await connect(path); // an existing connection survives the re-bind
+    rmSync(path);
+    expect(await codeOf(connect(path))).toBe('ERR_IPC_CONNECT');
+    await server.waitFor(/^EVENT rebound /, 5_000);
+    expect(existsSync(path)).toBe(true);
+    expect(await call(path, 'echo', 'again')).toBe('again');
+    expect(await held.request('echo', 'held')).toBe('held');
+    held.destroy();
+  });
+
+  it('stands down when another server takes the path, and never fights it', async () => {
+    const path = join(tempDir(), 'watched.sock');
+    // A slow watchdog (missing for two checks = 2 s) gives the newer server time to start.
+    const first = await startOptionsServer(path, { transport, watchInterval: 1_000 });
+    rmSync(path);
+    // A newer server binds the now-free path before the watchdog would act.
+    const second = await startOptionsServer(path, { transport: 'unix', watchInterval: 100 });
+    await first.waitFor(/^EVENT superseded /, 5_000);
+    const inode = lstatSync(path).ino;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(lstatSync(path).ino).toBe(inode);
+    expect(second.lines.some((line) => line.startsWith('EVENT'))).toBe(false);
+    expect(await call(path, 'echo', 'second')).toBe('second');
+  });
+
+  it('leaves a regular file that replaced its socket alone', async () => {
+    const path = join(tempDir(), 'watched.sock');
+    const server = await startOptionsServer(path, { transport, watchInterval: 100 });
+    rmSync(path);
+    writeFileSync(path, 'not yours');
+    await server.waitFor(/^EVENT superseded /, 5_000);
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe('not yours');
+  });
+
+  it("treats a removed path as fatal with pathLost: 'fatal'", async () => {
+    const path = join(tempDir(), 'watched.sock');
+    const server = await startOptionsServer(path, { transport, watchInterval: 100, pathLost: 'fatal' });
+    const held = await connect(path);
+    const closed = new Promise((resolve) => held.once('close', resolve));
+    rmSync(path);
+    await server.waitFor(/^EVENT pathLost /, 5_000);
+    await closed; // the server closed gracefully, its connections with it
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe.each(['unix', 'tcp'] as const)('signals and exit (%s)', (transport) => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'handleSignals: %s finishes in-flight requests, removes the file, exits 0',
+    async (signal) => {
+      const path = join(tempDir(), 'sig.sock');
+      const server = await startOptionsServer(path, { transport, handleSignals: true });
+      const client = await connect(path);
+      const inFlight = client.request('delayedEcho', { value: 'finished', ms: 300 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      server.proc.kill(signal);
+      expect(await inFlight).toBe('finished');
+      const result = await server.proc;
+      expect(result.exitCode).toBe(0);
+      expect(existsSync(path)).toBe(false);
+      client.destroy();
+    },
+  );
+
+  it('removes its own file on a normal exit', async () => {
+    const path = join(tempDir(), 'exit.sock');
+    const server = await startOptionsServer(path, { transport });
+    expect(await call(path, 'exit', 3)).toBe('bye');
+    const result = await server.proc;
+    expect(result.exitCode).toBe(3);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it("never removes a newer server's file on exit", async () => {
+    const path = join(tempDir(), 'exit.sock');
+    const old = await startOptionsServer(path, { transport, watchInterval: 0 });
+    const oldClient = await connect(path);
+    rmSync(path);
+    await startOptionsServer(path, { transport: 'unix' });
+    const inode = lstatSync(path).ino;
+    expect(await oldClient.request('exit')).toBe('bye');
+    await exited(old.proc);
+    expect(lstatSync(path).ino).toBe(inode);
+    expect(await call(path, 'echo', 'newer')).toBe('newer');
+    oldClient.destroy();
+  });
+});

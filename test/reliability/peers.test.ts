@@ -1,0 +1,207 @@
+import { readFileSync, statSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { connect, encodeFrame, isIpcError } from '../../lib/index.ts';
+import { cleanup, killAll, startOptionsServer, tempDir } from '../helpers.ts';
+
+afterEach(killAll);
+afterAll(cleanup);
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isIpcError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A raw socket to wherever PATH leads, already past the hello (with the descriptor's token over TCP). */
+async function rawClient(path: string, hello = true): Promise<Socket> {
+  const isSocket = statSync(path).isSocket();
+  const descriptor = isSocket ? undefined : JSON.parse(readFileSync(path, 'utf8'));
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = isSocket ? netConnect(path) : netConnect(descriptor.port, '127.0.0.1');
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.on('error', () => {});
+  if (hello) {
+    socket.write(encodeFrame(1, 0, 0, '', JSON.stringify({ protocol: 1, token: descriptor?.token })));
+  }
+  return socket;
+}
+
+/** Resolves when the server has closed SOCKET (reading whatever it sends, unless told not to). */
+function closedWithin(socket: Socket, ms: number, read = true): Promise<number> {
+  const started = Date.now();
+  if (read) socket.resume();
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed) resolve(0);
+    const timer = setTimeout(() => reject(new Error(`not closed within ${ms} ms`)), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - started);
+    });
+  });
+}
+
+async function stats(path: string): Promise<{ connections: number; maxRunning: number; heapUsed: number }> {
+  const client = await connect(path);
+  try {
+    return await client.request('stats');
+  } finally {
+    client.destroy();
+  }
+}
+
+describe.each(['unix', 'tcp'] as const)('slow and stuck peers (%s)', (transport) => {
+  it('drops a client that sends requests but never reads, before buffering without bound', async () => {
+    const path = join(tempDir(), 'slow.sock');
+    await startOptionsServer(path, { transport, maxQueuedBytes: 4 * 1024 * 1024, heartbeatInterval: 0 }, [
+      '--expose-gc',
+    ]);
+    const before = await stats(path);
+    const raw = await rawClient(path);
+    raw.pause(); // never read a byte
+    // 200 requests for 1 MiB each: 200 MiB of answers if the server buffered them all.
+    for (let id = 1; id <= 200; id++) raw.write(encodeFrame(2, 0, id, 'blob', String(1024 * 1024)));
+    await closedWithin(raw, 10_000, false);
+    const after = await stats(path);
+    expect(after.connections).toBe(1); // the stats call itself
+    expect(after.heapUsed - before.heapUsed).toBeLessThan(32 * 1024 * 1024);
+    const good = await connect(path);
+    expect(await good.request('echo', 'fine')).toBe('fine');
+    good.destroy();
+  });
+
+  it('drops a peer that connects and never says hello', async () => {
+    const path = join(tempDir(), 'mute.sock');
+    await startOptionsServer(path, { transport, handshakeTimeout: 300 });
+    const raw = await rawClient(path, false);
+    const ms = await closedWithin(raw, 5_000);
+    expect(ms).toBeGreaterThanOrEqual(250);
+  });
+
+  it('drops a half-open peer (half a frame, then silence) through the heartbeat', async () => {
+    const path = join(tempDir(), 'half.sock');
+    await startOptionsServer(path, { transport, heartbeatInterval: 200 });
+    const raw = await rawClient(path);
+    raw.write(encodeFrame(2, 0, 1, 'echo', '"x"').subarray(0, 8));
+    const ms = await closedWithin(raw, 5_000);
+    expect(ms).toBeGreaterThanOrEqual(200);
+    expect((await stats(path)).connections).toBe(1); // the stats call itself
+  });
+
+  it('keeps a quiet but healthy client connected across many heartbeats', async () => {
+    const path = join(tempDir(), 'quiet.sock');
+    await startOptionsServer(path, { transport, heartbeatInterval: 100 });
+    const client = await connect(path, { heartbeatInterval: 100 });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(client.closed).toBe(false);
+    expect(await client.request('echo', 'alive')).toBe('alive');
+    client.destroy();
+  });
+
+  it('refuses connections over maxConnections with a clear error, and serves again below it', async () => {
+    const path = join(tempDir(), 'full.sock');
+    await startOptionsServer(path, { transport, maxConnections: 3 });
+    const clients = await Promise.all([connect(path), connect(path), connect(path)]);
+    const error = await connect(path).catch((e) => e);
+    expect(error.code).toBe('ERR_IPC_CLOSED');
+    expect(error.message).toContain('maxConnections (3)');
+    clients[0]!.destroy();
+    const tryConnect = async () => {
+      try {
+        (await connect(path)).destroy();
+        return 'ok';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    await expect.poll(tryConnect, { timeout: 5_000 }).toBe('ok');
+    for (const c of clients) c.destroy();
+  });
+
+  it('stops reading at maxInFlight instead of failing, and answers everything', async () => {
+    const path = join(tempDir(), 'inflight.sock');
+    await startOptionsServer(path, { transport, maxInFlight: 4 });
+    const client = await connect(path);
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => client.request('delayedEcho', { value: i, ms: 5 })),
+    );
+    expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    const { maxRunning } = await client.request('stats');
+    expect(maxRunning).toBeLessThanOrEqual(4);
+    expect(maxRunning).toBeGreaterThan(1);
+    client.destroy();
+  });
+});
+
+describe.each(['unix', 'tcp'] as const)('close() and destroy() (%s)', (transport) => {
+  it('close() lets in-flight requests finish, refuses new ones, and is idempotent', async () => {
+    const { serve } = await import('../../lib/index.ts');
+    const path = join(tempDir(), 'close.sock');
+    const server = await serve(path, {
+      transport,
+      handlers: { slow: (ms: number) => new Promise((resolve) => setTimeout(() => resolve(ms), ms)) },
+    });
+    const client = await connect(path);
+    const inFlight = client.request('slow', 200);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const closing = server.close();
+    expect(server.close()).toBe(closing);
+    expect(await inFlight).toBe(200);
+    await closing;
+    expect(await codeOf(client.request('slow', 1))).toBe('ERR_IPC_CLOSED');
+    expect(await codeOf(connect(path))).toBe('ERR_IPC_CONNECT');
+  });
+
+  it('close({ timeout }) drops requests still running at the deadline with ERR_IPC_CLOSED', async () => {
+    const { serve } = await import('../../lib/index.ts');
+    const path = join(tempDir(), 'deadline.sock');
+    let aborted = false;
+    const server = await serve(path, {
+      transport,
+      handlers: {
+        forever: (_: unknown, ctx) =>
+          new Promise((resolve) => {
+            ctx.signal.addEventListener('abort', () => {
+              aborted = true;
+              resolve(null);
+            });
+          }),
+      },
+    });
+    const client = await connect(path);
+    const stuck = codeOf(client.request('forever'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    await server.close({ timeout: 150 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await stuck).toBe('ERR_IPC_CLOSED');
+    expect(aborted).toBe(true);
+  });
+
+  it('destroy() fails every pending request on both sides at once', async () => {
+    const { serve } = await import('../../lib/index.ts');
+    const path = join(tempDir(), 'destroy.sock');
+    const server = await serve(path, { transport, handlers: { forever: () => new Promise(() => {}) } });
+    const client = await connect(path);
+    const pending = [codeOf(client.request('forever')), codeOf(client.request('forever'))];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await server.destroy();
+    expect(await Promise.all(pending)).toEqual(['ERR_IPC_CLOSED', 'ERR_IPC_CLOSED']);
+    const client2Side = await connect(path).catch((e) => e.code);
+    expect(client2Side).toBe('ERR_IPC_CONNECT');
+    // The client side's destroy() is the hard stop too.
+    const again = await serve(path, { transport, handlers: { forever: () => new Promise(() => {}) } });
+    const c = await connect(path);
+    const p = codeOf(c.request('forever'));
+    c.destroy();
+    expect(await p).toBe('ERR_IPC_CLOSED');
+    await again.close({ timeout: 100 });
+  });
+});
