@@ -121,6 +121,9 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
   const started = Date.now();
   const dialed = await dial(parsed, connectTimeout, options.token);
   let client: Client | undefined;
+  // Events that arrive with the hello reply (a server greeting from its 'connection' event) are
+  // held until the caller has had its turn to add listeners after `await connect()`.
+  let early: Array<[string, unknown]> | undefined = [];
   const connection = new Connection(dialed.socket, {
     role: 'client',
     transport: dialed.transport,
@@ -133,7 +136,9 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
     token: dialed.token,
     // A hostile or buggy server must not fake the client's own events.
     onNotify: (name, data) => {
-      if (!RESERVED_EVENT_NAMES.has(name)) client?.emit(name, data);
+      if (RESERVED_EVENT_NAMES.has(name)) return;
+      if (early) early.push([name, data]);
+      else client?.emit(name, data);
     },
     onClose: (error) => client?.emit('close', error),
   });
@@ -164,5 +169,11 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
   }
   debug('client: connected to %s over %s', where, dialed.transport);
   client = new Client(connection, where, dialed.transport);
+  const created = client;
+  setImmediate(() => {
+    const held = early ?? [];
+    early = undefined;
+    for (const [name, data] of held) created.emit(name, data);
+  });
   return client;
 }
