@@ -272,6 +272,17 @@ class Client:
         """One-way message to the server; nothing comes back."""
         self._send(encode_frame(NOTIFY, 0, method, params))
 
+    def poll(self, timeout=0.0):
+        """Handles frames that arrive within TIMEOUT seconds without a call: collects notifications
+        and answers PINGs (a server may drop a peer that leaves its PING unanswered)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                frame = self._read_frame(deadline)
+            except socket.timeout:
+                return len(self.notifications)
+            self._other_frame(*frame)
+
     def ping(self, timeout=None):
         """Round trip: sends PING and waits for its PONG."""
         ping_id = self._allocate_id()
@@ -323,6 +334,8 @@ class Client:
             raise IpcError("ERR_IPC_FRAME_TOO_LARGE",
                            f"frame of {len(frame) - HEADER_SIZE} bytes exceeds the server's {peer_max}")
         try:
+            # A write that stalls this long means the server stopped reading: the connection is lost.
+            self.sock.settimeout(self.timeout if self.timeout else None)
             self.sock.sendall(frame)
         except OSError as error:
             self.close()
@@ -330,17 +343,12 @@ class Client:
 
     def _fill(self, size, deadline):
         while len(self._buffer) < size:
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise socket.timeout()
-                self.sock.settimeout(remaining)
-            else:
-                self.sock.settimeout(None)
+            # Past the deadline, still take what has already arrived (a non-blocking read).
+            self.sock.settimeout(None if deadline is None else max(deadline - time.monotonic(), 0.0))
             try:
                 chunk = self.sock.recv(min(max(65536, size - len(self._buffer)), 1 << 20))
-            except socket.timeout:
-                raise
+            except (socket.timeout, BlockingIOError):
+                raise socket.timeout() from None
             except OSError as error:
                 self.close()
                 raise IpcError("ERR_IPC_CLOSED", f"connection lost: {error}") from error

@@ -566,7 +566,7 @@ export class Connection implements Peer {
     if (call.done) return;
     this.complete(call);
     debug('connection %d: handler "%s" failed: %s', this.id, call.method, (error as Error)?.message);
-    this.sendError(call.id, error);
+    this.send(encodeMessage(Kind.ERROR, call.id, '', toWireError(error, true)));
   }
 
   private complete(call: IncomingCall): void {

@@ -55,8 +55,14 @@ export interface WireError {
   data?: unknown;
 }
 
-export function toWireError(error: unknown): WireError {
-  if (error instanceof IpcError) {
+/**
+ * The error object for the wire. Errors unixipc raises itself keep their code;
+ * anything a handler threw (`fromHandler`), even an IpcError from a call it
+ * made elsewhere, is ERR_IPC_REMOTE with the original `name` and `code` in
+ * `data`, so a caller never mistakes a remote failure for its own timeout.
+ */
+export function toWireError(error: unknown, fromHandler = false): WireError {
+  if (error instanceof IpcError && !fromHandler) {
     const out: WireError = { code: error.code, message: error.message };
     if (error.data !== undefined) out.data = error.data;
     return out;

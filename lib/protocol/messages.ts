@@ -50,7 +50,6 @@ export const WIRE_ERROR_CODES: ReadonlySet<string> = new Set([
   'ERR_IPC_FRAME_TOO_LARGE',
   'ERR_IPC_CLOSED',
   'ERR_IPC_VERSION',
-  'ERR_IPC_TIMEOUT',
 ]);
 
 /** Event names a client emits itself: a server may not send events by these names. */

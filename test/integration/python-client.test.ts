@@ -140,15 +140,23 @@ describe.skipIf(!hasPython)(suite, () => {
       expect(reason.code).toBe('ERR_IPC_ABORTED');
     });
 
-    it.runIf(transport === 'tcp')(
-      'is refused with ERR_IPC_AUTH on the bare port without the token',
-      async () => {
+    if (transport === 'tcp') {
+      it('is refused with ERR_IPC_AUTH on the bare port without the right token', async () => {
         const port = new URL(server.endpoint).port;
-        const run = await python([`tcp://127.0.0.1:${port}`, 'add', '{"a": 1, "b": 1}']);
-        expect(run.exitCode).toBe(1);
-        expect(text(run.stderr)).toMatch(/^ERR_IPC_AUTH: /);
-      },
-    );
+        const bare = await python([`tcp://127.0.0.1:${port}`, 'add', '{"a": 1, "b": 1}']);
+        expect(bare.exitCode).toBe(1);
+        expect(text(bare.stderr)).toMatch(/^ERR_IPC_AUTH: /);
+        const wrong = await python([`tcp://127.0.0.1:${port}`, 'add', '{"a": 1, "b": 1}', '--token', 'nope']);
+        expect(wrong.exitCode).toBe(1);
+        expect(text(wrong.stderr)).toMatch(/^ERR_IPC_AUTH: /);
+      });
+    } else {
+      it('needs no token over AF_UNIX (one given is ignored)', async () => {
+        const run = await python([sockPath, 'add', '{"a": 1, "b": 1}', '--token', 'whatever']);
+        expect(run.exitCode).toBe(0);
+        expect(JSON.parse(text(run.stdout))).toEqual({ sum: 2, text: 'é✓' });
+      });
+    }
 
     it('fails with ERR_IPC_CONNECT when nothing is at the path', async () => {
       const run = await python([path.join(dir, 'missing.sock'), 'add', '{}']);

@@ -105,6 +105,17 @@ describe('errors on the wire', () => {
     expect(back.data).toEqual({ name: 'RangeError', code: 'E_SIZE' });
   });
 
+  it('sends an IpcError a handler threw as ERR_IPC_REMOTE, so a caller never mistakes it for its own', () => {
+    const downstream = new IpcError('ERR_IPC_TIMEOUT', 'the database call timed out');
+    expect(toWireError(downstream, true)).toEqual({
+      code: 'ERR_IPC_REMOTE',
+      message: 'the database call timed out',
+      data: { name: 'IpcError', code: 'ERR_IPC_TIMEOUT' },
+    });
+    // unixipc's own errors keep their code.
+    expect(toWireError(downstream).code).toBe('ERR_IPC_TIMEOUT');
+  });
+
   it('keeps known codes and maps unknown ones to ERR_IPC_REMOTE', () => {
     expect(fromWireError({ code: 'ERR_IPC_NO_METHOD', message: 'x' }).code).toBe('ERR_IPC_NO_METHOD');
     expect(fromWireError({ code: 'ERR_IPC_CONNECT', message: 'x' }).code).toBe('ERR_IPC_REMOTE');
