@@ -24,10 +24,23 @@ function start(name, script, args) {
   const closed = once(child, 'close');
   const waitFor = (pattern, ms = 5_000) =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: nothing matched ${pattern} in ${ms} ms`)), ms);
-      const waiter = { pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) };
+      let timer;
+      const waiter = {
+        pattern,
+        resolve(line) {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(line);
+        },
+      };
+      const fail = (why) => {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        reject(new Error(`${name}: ${why} before printing a line that matches ${pattern}`));
+      };
+      timer = setTimeout(() => fail(`${ms} ms passed`), ms);
       waiters.add(waiter);
-      closed.then(() => (clearTimeout(timer), reject(new Error(`${name} exited before ${pattern}`))));
+      closed.then(() => fail('it exited'));
     });
   return { child, closed, waitFor };
 }
@@ -46,7 +59,10 @@ try {
   await alice.waitFor(/^server: hi$/);
   const bob = start('bob', 'client.mjs', [socketPath, 'bob']);
   clients.push(bob);
-  for (const [name, client] of [['bob', bob], ['alice', alice]]) {
+  for (const [name, client] of [
+    ['bob', bob],
+    ['alice', alice],
+  ]) {
     const [code] = await client.closed;
     if (code !== 0) throw new Error(`${name} exited with code ${code}`);
   }

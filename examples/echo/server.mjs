@@ -22,6 +22,7 @@ console.log(`listening on ${server.endpoint}`);
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, async () => {
     // Graceful: finishes in-flight requests and removes the socket file it created.
+    // (serve(path, { handleSignals: true }) does the same, without the goodbye line.)
     await server.close();
     console.log('closed, socket file removed');
     process.exit(0);

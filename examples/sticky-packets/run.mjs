@@ -34,14 +34,17 @@ async function rawPair(socketPath) {
 }
 
 /** Resumes the paused reader and collects each read ('data' event) until TOTAL bytes have arrived. */
-function readAll(socket, total) {
-  return new Promise((resolve) => {
+function readAll(socket, total, ms = 5_000) {
+  return new Promise((resolve, reject) => {
     const reads = [];
     let got = 0;
+    const timer = setTimeout(() => reject(new Error(`only ${got} of ${total} bytes in ${ms} ms`)), ms);
     socket.on('data', (chunk) => {
       reads.push(chunk);
       got += chunk.length;
-      if (got >= total) resolve(reads);
+      if (got < total) return;
+      clearTimeout(timer);
+      resolve(reads);
     });
     socket.resume();
   });
@@ -55,7 +58,9 @@ try {
     const total = messages.join('').length;
     const reads = await readAll(pair.serverSide, total);
     console.log(`client: ${messages.length} writes: ${messages.map((m) => JSON.stringify(m)).join(', ')}`);
-    console.log(`server: ${reads.length} read(s): ${reads.map((r) => JSON.stringify(r.toString())).join(', ')}`);
+    console.log(
+      `server: ${reads.length} read(s): ${reads.map((r) => JSON.stringify(r.toString())).join(', ')}`,
+    );
     if (reads.length < messages.length) console.log('        -> glued together: where does one message end?');
     await pair.close();
   }
@@ -76,12 +81,13 @@ try {
     // Each frame starts with a fixed-size header that carries the body's length.
     const frames = [...messages, 'a'.repeat(BIG)].map((text) => encodeFrame(Kind.NOTIFY, 0, 0, '', text));
     const total = frames.reduce((sum, frame) => sum + frame.length, 0);
-    for (const frame of frames) await pair.write(frame);
-    const reads = await readAll(pair.serverSide, total);
+    for (const frame of frames.slice(0, 3)) await pair.write(frame);
+    // Read while the big one is written: a paused reader would leave its write waiting forever.
+    const reading = readAll(pair.serverSide, total);
+    await pair.write(frames[3]);
+    const reads = await reading;
     const received = [];
-    const decoder = new FrameDecoder((frame) =>
-      received.push(frame.body.toString('utf8', frame.metaLength)),
-    );
+    const decoder = new FrameDecoder((frame) => received.push(frame.body.toString('utf8', frame.metaLength)));
     for (const chunk of reads) decoder.push(chunk);
     console.log(`client: ${frames.length} frames written; server: ${reads.length} reads`);
     const shown = received.map((m) => (m.length > 20 ? `<${m.length} bytes>` : JSON.stringify(m)));

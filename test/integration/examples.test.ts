@@ -1,0 +1,104 @@
+// Runs every example's entry script as a user would (after `npx tsup`) and
+// checks what it prints, not only that it exits 0.
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+async function run(name: string): Promise<string> {
+  const result = await execa('node', [`${examples}${name}/run.mjs`], { timeout: 20_000 });
+  expect(result.exitCode).toBe(0);
+  expect(result.stderr).toBe('');
+  return result.stdout;
+}
+
+/** Names of unixipc-* temp directories, to check that an example removed its own. */
+function tempDirs(): Set<string> {
+  return new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('unixipc-')));
+}
+
+describe('examples', () => {
+  it('echo: every line comes back intact, and the socket file is removed', async () => {
+    const out = await run('echo');
+    expect(out).toMatch(/server\| listening on unix:\//);
+    expect(out).toContain('client| sent "" -> got it back');
+    expect(out).toContain('client| sent "你好，世界" -> got it back');
+    expect(out).toContain('(5000 chars) -> got it back');
+    expect(out).toContain('client| 4/4 lines echoed intact');
+    expect(out).toContain('socket file is gone');
+  });
+
+  it('chat: hello gets hi, and joins and leaves are broadcast', async () => {
+    const out = await run('chat');
+    expect(out).toMatch(/alice \| server: hi/);
+    expect(out).toMatch(/bob {3}\| server: hi/);
+    expect(out).toMatch(/alice \| \* bob joined \(online: alice, bob\)/);
+    expect(out).toMatch(/alice \| \* bob left/);
+    expect(out).toContain('server| bob: hello');
+  });
+
+  it('sticky-packets: raw writes glue and split; frames keep the messages apart', async () => {
+    const out = await run('sticky-packets');
+    expect(out).toContain('server: 1 read(s): "helloworld!"');
+    expect(out).toMatch(/server: (\d+) reads of at most/);
+    expect(Number(/server: (\d+) reads of at most/.exec(out)?.[1])).toBeGreaterThan(1);
+    expect(out).toContain('the decoder gave back 4 messages: "hello", "world", "!", <1048576 bytes>');
+    expect(out).toContain('one byte at a time still make 3 messages');
+    expect(out).toContain('client: 4 answers: "HELLO", "WORLD", "!", <1048576 bytes>');
+  });
+
+  it('unix-vs-inet: the same client code over AF_UNIX, TCP and the TCP fallback', async () => {
+    const out = await run('unix-vs-inet');
+    expect(out).toMatch(/descriptor file at fallback\.sock \(mode 600\): \{"transport":"tcp"/);
+    expect(out).not.toMatch(/"token":"[A-Za-z0-9_-]{20,}"/);
+    const rows = [
+      ...out.matchAll(/^ {2}(socket path|tcp:\/\/|path->tcp)\s+(unix|tcp)\s+([\d.]+)\s+([\d.]+)$/gm),
+    ];
+    expect(rows.map((row) => [row[1], row[2]])).toEqual([
+      ['socket path', 'unix'],
+      ['tcp://', 'tcp'],
+      ['path->tcp', 'tcp'],
+    ]);
+    for (const row of rows) expect(Number(row[4])).toBeGreaterThanOrEqual(Number(row[3]));
+    expect(out).toContain('socket and descriptor files removed');
+  });
+
+  it('restart: a stale socket is reclaimed; a live one and a regular file are not touched', async () => {
+    const before = tempDirs();
+    const out = await run('restart');
+    expect(out).toContain('naive restart, plain listen() on the path: EADDRINUSE');
+    expect(out).toMatch(/client: ERR_IPC_CONNECT: .*connection refused/);
+    const pids = [...out.matchAll(/listening on unix:\S+ \(pid (\d+)\)/g)].map((m) => m[1]);
+    expect(pids).toHaveLength(2);
+    expect(pids[0]).not.toBe(pids[1]);
+    expect(out).toMatch(/third \| refused to start: ERR_IPC_ADDR_IN_USE/);
+    expect(out).toContain(`whoami still -> pid ${pids[1]}`);
+    expect(out).toMatch(/serve\(notes\.txt\): ERR_IPC_PATH_OCCUPIED/);
+    expect(out).toContain('notes.txt still holds: "my notes, not a socket\\n"');
+    expect(out).toContain('daemon.sock exists: false');
+    expect(out).toMatch(/listening on port (\d+) again right away: tcp:\/\/127\.0\.0\.1:\1/);
+    const leftover = [...tempDirs()].filter(
+      (name) => name.startsWith('unixipc-restart-') && !before.has(name),
+    );
+    expect(leftover).toEqual([]);
+  });
+
+  it('backlog: raw connects overflow with EAGAIN, every unixipc client gets in', async () => {
+    const out = await run('backlog');
+    // How many raw connects fail depends on how fast the server accepts: only the line is checked.
+    expect(out).toMatch(/result: \d+ connected(, \d+ failed with EAGAIN)?\n/);
+    expect(out).toMatch(/result: 300 connected and answered in \d+ ms/);
+    expect(out).toContain('server| answered 300 hellos; at most 300 clients were connected at once');
+  });
+
+  it('udp: lost datagrams are retried, and a retried deposit runs once', async () => {
+    const out = await run('udp');
+    expect(out).toContain('network: request 2 lost on the way to the server');
+    expect(out).toContain('client: no answer to request 3 within 150 ms (try 1)');
+    expect(out).toContain('server: request 3 again: resending the answer, not depositing twice');
+    expect(out).toContain('final balance 60');
+  });
+});
