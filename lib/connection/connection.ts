@@ -20,6 +20,7 @@ import {
 } from '../protocol/index.ts';
 import type { Channel } from './channel.ts';
 import { IncomingCall, type Peer, type RequestContext } from './context.ts';
+import { DeadlineQueue } from './deadlines.ts';
 import { closedError, Pending } from './pending.ts';
 import { StreamReader } from './stream-reader.ts';
 
@@ -110,6 +111,9 @@ export class Connection implements Peer {
   /** Ids we cancelled whose final frame has not arrived yet: it is expected, not a protocol error. */
   private readonly cancelled = new Set<number>();
   private readonly incoming = new Map<number, IncomingCall>();
+  private readonly deadlines = new DeadlineQueue<Pending>((entry) =>
+    this.expire(entry, this.options.requestTimeout),
+  );
   private nextRequestId = 1;
   private state: 'hello' | 'open' | 'closing' | 'closed' = 'hello';
   private corked = false;
@@ -231,9 +235,13 @@ export class Connection implements Peer {
       this.pending.set(id, entry);
       const timeout = options?.timeout ?? this.options.requestTimeout;
       if (timeout > 0 && Number.isFinite(timeout)) {
-        entry.timer = setTimeout(() => {
-          this.cancel(entry, new IpcError(ErrorCodes.TIMEOUT, `"${method}" timed out after ${timeout} ms`));
-        }, timeout);
+        if (timeout === this.options.requestTimeout && !stream) {
+          entry.deadline = Date.now() + timeout;
+          entry.queue = this.deadlines;
+          this.deadlines.add(entry);
+        } else {
+          entry.timer = setTimeout(() => this.expire(entry, timeout), timeout);
+        }
       }
       if (signal !== undefined) {
         entry.signal = signal;
@@ -689,6 +697,10 @@ export class Connection implements Peer {
     this.sendError(id, reason);
   }
 
+  private expire(entry: Pending, timeout: number): void {
+    this.cancel(entry, new IpcError(ErrorCodes.TIMEOUT, `"${entry.method}" timed out after ${timeout} ms`));
+  }
+
   /** Ends an outgoing request locally and tells the peer to stop working on it. */
   private cancel(entry: Pending, error: IpcError | undefined): void {
     if (this.pending.get(entry.id) !== entry) return;
@@ -745,6 +757,7 @@ export class Connection implements Peer {
     this.closeError = error;
     clearTimeout(this.helloTimer);
     clearInterval(this.heartbeatTimer);
+    this.deadlines.clear();
     debug(
       'connection %d (%s): closed%s',
       this.id,

@@ -1,4 +1,5 @@
 import { ErrorCodes, IpcError } from '../errors.ts';
+import type { Deadline, DeadlineQueue } from './deadlines.ts';
 
 /** Receives the items of a streamed result, for `stream()` or a `request()` that got a stream. */
 export interface StreamSink {
@@ -8,8 +9,13 @@ export interface StreamSink {
 }
 
 /** One outgoing request waiting for its answer. */
-export class Pending {
+export class Pending implements Deadline {
+  /** Its own timer: for a timeout other than the connection's default, and for streams. */
   timer: NodeJS.Timeout | undefined = undefined;
+  /** Or a place in the connection's queue of default-timeout deadlines. */
+  queue: DeadlineQueue<Pending> | undefined = undefined;
+  deadline = 0;
+  settled = false;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   /** Set for stream() calls; a plain request() that receives stream items collects them instead. */
@@ -25,6 +31,8 @@ export class Pending {
 
   /** Clears the timer and the abort listener; the caller removes it from the map. */
   dispose(): void {
+    this.settled = true;
+    this.queue?.settle(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.timer = undefined;
