@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { connect, isIpcError } from '../lib/index.ts';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -168,4 +169,25 @@ export async function startOptionsServer(
   const line = await server.waitFor(/^(READY|ERROR) /);
   if (!line.startsWith('READY')) throw new Error(`server did not start: ${line}`);
   return server;
+}
+
+/** The IpcError code a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isIpcError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** One request on a fresh connection, closed afterwards. */
+export async function call(path: string, method: string, params?: unknown): Promise<unknown> {
+  const client = await connect(path, { connectTimeout: 3_000 });
+  try {
+    return await client.request(method, params);
+  } finally {
+    client.destroy();
+  }
 }

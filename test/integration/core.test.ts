@@ -4,22 +4,12 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Client, connect, encodeFrame, FrameDecoder, isIpcError } from '../../lib/index.ts';
-import { cleanup, killAll, type Spawned, startFixture, startServer, tempDir } from '../helpers.ts';
+import { cleanup, codeOf, killAll, type Spawned, startFixture, startServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
 
 const TRANSPORTS = ['unix', 'tcp'] as const;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isIpcError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Opens a raw socket to wherever a path leads (the socket itself, or the descriptor's TCP port). */
 function rawSocket(path: string): Promise<Socket> {

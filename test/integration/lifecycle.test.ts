@@ -10,33 +10,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame, FrameDecoder, isIpcError, serve } from '../../lib/index.ts';
-import { cleanup, exited, killAll, startFixture, startServer, tempDir } from '../helpers.ts';
+import { connect, serve } from '../../lib/index.ts';
+import { call, cleanup, codeOf, exited, killAll, startFixture, startServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isIpcError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function call(path: string, method: string, params?: unknown): Promise<unknown> {
-  const client = await connect(path, { connectTimeout: 3_000 });
-  try {
-    return await client.request(method, params);
-  } finally {
-    client.destroy();
-  }
-}
 
 describe.each(['unix', 'tcp'] as const)('stale files over %s', (transport) => {
   it('restarts over the file left by a server killed with SIGKILL', async () => {
@@ -273,56 +253,6 @@ describe('connecting to nothing', () => {
 });
 
 describe('TCP tokens', () => {
-  function rawHello(port: number, hello: Buffer): Promise<{ kinds: number[]; codes: string[] }> {
-    return new Promise((resolve, reject) => {
-      const socket = netConnect(port, '127.0.0.1');
-      const kinds: number[] = [];
-      const codes: string[] = [];
-      const decoder = new FrameDecoder((f) => {
-        kinds.push(f.kind);
-        if (f.kind === 4) codes.push(JSON.parse(f.body.toString()).code);
-      });
-      socket.on('data', (chunk) => decoder.push(chunk));
-      socket.on('connect', () => socket.write(hello));
-      socket.on('error', () => {});
-      const timer = setTimeout(() => reject(new Error('not closed')), 15_000);
-      socket.on('close', () => {
-        clearTimeout(timer);
-        resolve({ kinds, codes });
-      });
-    });
-  }
-
-  it('refuses a missing or wrong token with ERR_IPC_AUTH before any handler runs', async () => {
-    const path = join(tempDir(), 'app.sock');
-    let ran = 0;
-    await using _server = await serve(path, {
-      transport: 'tcp',
-      handshakeTimeout: 500,
-      handlers: {
-        touch: () => {
-          ran++;
-        },
-      },
-    });
-    const { port } = JSON.parse(readFileSync(path, 'utf8'));
-    const request = encodeFrame(2, 2, 1, 'touch');
-    const noToken = encodeFrame(1, 0, 0, '', JSON.stringify({ protocol: 1 }));
-    const wrong = encodeFrame(1, 0, 0, '', JSON.stringify({ protocol: 1, token: 'guess' }));
-    for (const hello of [noToken, wrong]) {
-      const got = await rawHello(port, Buffer.concat([hello, request]));
-      expect(got.codes).toEqual(['ERR_IPC_AUTH']);
-    }
-    // A truncated hello is dropped after the handshake timeout.
-    const started = Date.now();
-    const truncated = await rawHello(port, noToken.subarray(0, 7));
-    expect(truncated.kinds).toEqual([4]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
-    expect(ran).toBe(0);
-    expect(await call(path, 'touch')).toBeUndefined();
-    expect(ran).toBe(1);
-  });
-
   it('asks no token on an explicit tcp:// endpoint unless both sides are given one', async () => {
     await using open = await serve('tcp://127.0.0.1:0', { handlers: { hi: () => 'hi' } });
     expect(open.endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);

@@ -1,21 +1,11 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame, FrameDecoder, isIpcError, serve } from '../../lib/index.ts';
-import { cleanup, exited, killAll, startOptionsServer, tempDir } from '../helpers.ts';
+import { connect, encodeFrame, FrameDecoder, serve } from '../../lib/index.ts';
+import { cleanup, codeOf, exited, killAll, startOptionsServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isIpcError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const HELLO_REPLY = encodeFrame(
   1,

@@ -1,30 +1,11 @@
 import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, isIpcError } from '../../lib/index.ts';
-import { cleanup, exited, killAll, startOptionsServer, tempDir } from '../helpers.ts';
+import { connect } from '../../lib/index.ts';
+import { call, cleanup, codeOf, exited, killAll, startOptionsServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
-
-async function call(path: string, method: string, params?: unknown, timeout = 5_000): Promise<unknown> {
-  const client = await connect(path, { connectTimeout: 3_000, timeout });
-  try {
-    return await client.request(method, params);
-  } finally {
-    client.destroy();
-  }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isIpcError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.each(['unix', 'tcp'] as const)('socket file removed or replaced while serving (%s)', (transport) => {
   it('re-binds a path that was removed, and says so', async () => {

@@ -2,21 +2,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame, isIpcError } from '../../lib/index.ts';
-import { cleanup, killAll, startOptionsServer, tempDir } from '../helpers.ts';
+import { connect, encodeFrame } from '../../lib/index.ts';
+import { cleanup, codeOf, killAll, startOptionsServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isIpcError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A raw socket to wherever PATH leads, already past the hello (with the descriptor's token over TCP). */
 async function rawClient(path: string, hello = true): Promise<Socket> {

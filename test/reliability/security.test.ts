@@ -2,21 +2,11 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame, FrameDecoder, isIpcError } from '../../lib/index.ts';
-import { cleanup, killAll, spawnLines, startOptionsServer, tempDir } from '../helpers.ts';
+import { connect, encodeFrame, FrameDecoder } from '../../lib/index.ts';
+import { cleanup, codeOf, killAll, spawnLines, startOptionsServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isIpcError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('same user only, by default', () => {
   it('creates the socket 0600 in a new 0700 directory', async () => {
