@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { crypto } from '../lazy-crypto.ts';
 import { badFrame } from './codec.ts';
 import { PROTOCOL_VERSION } from './messages.ts';
 
@@ -42,6 +42,7 @@ export function parseServerHello(value: unknown): ServerHello {
 /** Constant-time comparison that does not leak the expected token's length either. */
 export function tokenMatches(expected: string, given: string | undefined): boolean {
   if (given === undefined) return false;
+  const { createHash, timingSafeEqual } = crypto();
   const a = createHash('sha256').update(expected).digest();
   const b = createHash('sha256').update(given).digest();
   return timingSafeEqual(a, b);

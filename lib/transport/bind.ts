@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { chmod, type FileHandle, link, lstat, mkdir, stat, unlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
+import { crypto } from '../lazy-crypto.ts';
 import { DESCRIPTOR_VERSION, newToken, writeDescriptorTemp } from './descriptor.ts';
 import { inspectPath } from './inspect.ts';
 import { type Listener, listenServer, NetListener } from './listener.ts';
@@ -139,7 +139,7 @@ async function clearPath(path: string): Promise<boolean> {
 
 /** Binds under a temporary name in the same directory, then links it into place. */
 async function bindUnix(path: string, options: BindOptions): Promise<Listener | undefined> {
-  const temp = join(dirname(path), `.uipc-${randomBytes(6).toString('hex')}`);
+  const temp = join(dirname(path), `.uipc-${crypto().randomBytes(6).toString('hex')}`);
   const short = shortAddress(temp);
   if (short === undefined) {
     throw new IpcError(

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { crypto } from '../lazy-crypto.ts';
 
 /**
  * The file a TCP-fallback server leaves at a path-style endpoint, so that
@@ -21,7 +21,7 @@ export const DESCRIPTOR_VERSION = 1;
 export const DESCRIPTOR_MAX_BYTES = 4096;
 
 export function newToken(): string {
-  return randomBytes(32).toString('base64url');
+  return crypto().randomBytes(32).toString('base64url');
 }
 
 /** Parses descriptor text; undefined when it is not one of ours. */
@@ -61,7 +61,7 @@ export async function writeDescriptorTemp(
   path: string,
   descriptor: Descriptor,
 ): Promise<{ tempPath: string; handle: FileHandle }> {
-  const tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tempPath = join(dirname(path), `.${basename(path)}.${crypto().randomBytes(4).toString('hex')}.tmp`);
   const handle = await open(tempPath, 'wx', 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(descriptor)}\n`);

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
+import { crypto } from '../lazy-crypto.ts';
 
 export type Unlock = () => Promise<void>;
 
@@ -15,7 +15,7 @@ export type Unlock = () => Promise<void>;
  */
 export async function acquirePathLock(path: string, waitMs: number): Promise<Unlock> {
   const deadline = Date.now() + waitMs;
-  const key = createHash('sha256').update(path).digest('hex').slice(0, 40);
+  const key = crypto().createHash('sha256').update(path).digest('hex').slice(0, 40);
   for (let attempt = 0; ; attempt++) {
     const unlock = process.platform === 'linux' ? await tryAbstract(key) : await tryLockDir(`${path}.lock`);
     if (unlock) return unlock;
