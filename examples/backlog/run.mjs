@@ -2,15 +2,12 @@
 // against a server with a small backlog, in its own process. Raw AF_UNIX connects
 // fail with EAGAIN; unixipc's connect() retries that within connectTimeout.
 // Usage: node examples/backlog/run.mjs
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'unixipc';
+import { start, tempDir } from '../shared/processes.mjs';
 
 const CLIENTS = 300;
 const BACKLOG = 8;
@@ -44,20 +41,12 @@ async function ipcClient(socketPath, n) {
   return client;
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unixipc-backlog-'));
+const dir = tempDir('backlog');
 const socketPath = path.join(dir, 'busy.sock');
-const server = spawn(process.execPath, [path.join(here, 'server.mjs'), socketPath, String(BACKLOG)], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const closed = once(server, 'close');
-const lines = readline.createInterface({ input: server.stdout });
-lines.on('line', (line) => console.log(`server| ${line}`));
+const server = start('server', path.join(here, 'server.mjs'), [socketPath, String(BACKLOG)]);
 let failed = false;
 try {
-  await Promise.race([
-    once(lines, 'line'),
-    closed.then(() => Promise.reject(new Error('the server exited before it was ready'))),
-  ]);
+  await server.waitFor(/^listening on /);
 
   console.log(`\n--- naive: ${CLIENTS} plain net.connect() at once ---`);
   const raw = await Promise.all(Array.from({ length: CLIENTS }, () => rawConnect(socketPath)));
@@ -80,14 +69,14 @@ try {
   await Promise.all(clients.map((client) => client.close()));
   if (clients.length !== CLIENTS) throw new Error(`${CLIENTS - clients.length} clients failed`);
 
-  server.kill('SIGTERM');
-  const [code] = await closed;
+  server.child.kill('SIGTERM');
+  const [code] = await server.closed;
   if (code !== 0) throw new Error(`server exited with code ${code}`);
   console.log('done');
 } catch (error) {
   failed = true;
   console.error(`backlog example failed: ${error.message}`);
-  server.kill('SIGKILL');
+  server.child.kill('SIGKILL');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -1,51 +1,13 @@
 // Restarting a daemon over its socket file: crash, stale file, second starter, a file in the way.
 // Usage: node examples/restart/run.mjs
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect, isIpcError, serve } from 'unixipc';
+import { start, tempDir } from '../shared/processes.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** Starts `node SCRIPT ...args`, prefixing its output with NAME; `waitFor` resolves on a matching line. */
-function start(name, script, args) {
-  const child = spawn(process.execPath, [path.join(here, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const waiters = new Set();
-  readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    console.log(`${name.padEnd(6)}| ${line}`);
-    for (const waiter of waiters) if (waiter.pattern.test(line)) waiter.resolve(line);
-  });
-  // 'close' comes after the child's output is fully read; resolves with [code, signal].
-  const closed = once(child, 'close');
-  const waitFor = (pattern, ms = 5_000) =>
-    new Promise((resolve, reject) => {
-      let timer;
-      const waiter = {
-        pattern,
-        resolve(line) {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          resolve(line);
-        },
-      };
-      const fail = (why) => {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        reject(new Error(`${name}: ${why} before printing a line that matches ${pattern}`));
-      };
-      timer = setTimeout(() => fail(`${ms} ms passed`), ms);
-      waiters.add(waiter);
-      closed.then(() => fail('it exited'));
-    });
-  return { child, closed, waitFor };
-}
+const daemon = path.join(path.dirname(fileURLToPath(import.meta.url)), 'server.mjs');
 
 async function whoami(target) {
   const client = await connect(target, { connectTimeout: 1_000, timeout: 1_000 });
@@ -83,13 +45,13 @@ function step(text) {
   console.log(`\n== ${text}`);
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unixipc-restart-'));
+const dir = tempDir('restart');
 const socketPath = path.join(dir, 'daemon.sock');
 const started = [];
 let failed = false;
 try {
   step('1. start the daemon');
-  const first = start('first', 'server.mjs', [socketPath]);
+  const first = start('first', daemon, [socketPath]);
   started.push(first);
   await first.waitFor(/^listening on /);
   console.log(`client: whoami -> pid ${await whoami(socketPath)}`);
@@ -108,7 +70,7 @@ try {
   }
 
   step('3. start it again: the stale socket (connection refused) is reclaimed');
-  const second = start('second', 'server.mjs', [socketPath]);
+  const second = start('second', daemon, [socketPath]);
   started.push(second);
   await second.waitFor(/^listening on /);
   console.log(
@@ -116,7 +78,7 @@ try {
   );
 
   step('4. start another copy while it runs: refused, the live socket is left alone');
-  const third = start('third', 'server.mjs', [socketPath]);
+  const third = start('third', daemon, [socketPath]);
   started.push(third);
   await third.waitFor(/ERR_IPC_ADDR_IN_USE/);
   const [thirdCode] = await third.closed;

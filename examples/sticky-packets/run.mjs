@@ -4,11 +4,11 @@
 // Usage: node examples/sticky-packets/run.mjs
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { connect, encodeFrame, FrameDecoder, Kind, serve } from 'unixipc';
+import { tempDir } from '../shared/processes.mjs';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unixipc-sticky-'));
+const dir = tempDir('sticky');
 const messages = ['hello', 'world', '!'];
 const BIG = 1024 * 1024;
 

@@ -1,20 +1,17 @@
 // AF_UNIX vs AF_INET: the same client code against a socket path, a TCP port,
 // and a path whose server fell back to TCP. Prints p50/p99 round-trip times.
 // Usage: node examples/unix-vs-inet/run.mjs
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'unixipc';
+import { start, tempDir } from '../shared/processes.mjs';
 
 const WARMUP = 300;
 const ROUND_TRIPS = 600;
 const BLOCK = 50;
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unixipc-inet-'));
+const dir = tempDir('inet');
 
 /**
  * Sequential round trips (the latency a CLI talking to its daemon sees), one
@@ -50,19 +47,12 @@ async function measure(targets) {
   return results;
 }
 
-// The server runs in its own process, as a daemon would.
-const child = spawn(process.execPath, [path.join(here, 'server.mjs'), dir], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const closed = once(child, 'close');
+// The server runs in its own process, as a daemon would. Quiet: its one line is
+// JSON for this runner to read, not for the reader.
+const server = start('server', path.join(here, 'server.mjs'), [dir], { quiet: true });
 let failed = false;
 try {
-  const lines = readline.createInterface({ input: child.stdout });
-  const [first] = await Promise.race([
-    once(lines, 'line'),
-    closed.then(() => Promise.reject(new Error('the server exited before it was ready'))),
-  ]);
-  const servers = JSON.parse(first);
+  const servers = JSON.parse(await server.waitFor(/^\{/));
   console.log('server endpoints:');
   for (const [name, { endpoint }] of Object.entries(servers)) console.log(`  ${name.padEnd(8)} ${endpoint}`);
 
@@ -96,8 +86,8 @@ try {
   const ratio = results[1].p50 / results[0].p50;
   console.log(`\nTCP loopback p50 is ${ratio.toFixed(2)}x the AF_UNIX p50 on this machine (one run: noisy).`);
 
-  child.kill('SIGTERM');
-  const [code] = await closed;
+  server.child.kill('SIGTERM');
+  const [code] = await server.closed;
   if (code !== 0) throw new Error(`server exited with code ${code}`);
   const left = fs.readdirSync(dir);
   if (left.length > 0) throw new Error(`files left behind: ${left.join(', ')}`);
@@ -105,7 +95,7 @@ try {
 } catch (error) {
   failed = true;
   console.error(`unix-vs-inet example failed: ${error.message}`);
-  child.kill('SIGKILL');
+  server.child.kill('SIGKILL');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
