@@ -1,0 +1,22 @@
+import type { Encoded } from '../protocol/index.ts';
+
+/** Why this side stopped reading; reading resumes when no reason is left. */
+export enum ReadPause {
+  InFlight = 1,
+  WriteBackpressure = 2,
+  SlowStreamReader = 4,
+}
+
+/** What the request bookkeeping (incoming.ts, outgoing.ts) needs from its connection. */
+export interface Link {
+  readonly id: number;
+  /** Open, or closing gracefully: frames may still be written. */
+  readonly writable: boolean;
+  /** Closing gracefully: no new work is accepted. */
+  readonly closing: boolean;
+  send(frame: Encoded): boolean;
+  waitDrain(): Promise<void>;
+  setReadPause(reason: ReadPause, on: boolean): void;
+  /** Called when requests finish either way, so a graceful close can proceed. */
+  checkIdle(): void;
+}

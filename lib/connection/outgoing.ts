@@ -1,0 +1,161 @@
+import { ErrorCodes, IpcError } from '../errors.ts';
+import { HEADER_SIZE } from '../framing/index.ts';
+import { badFrame, type Encoded, encodeMessage, Kind } from '../protocol/index.ts';
+import { DeadlineQueue } from './deadlines.ts';
+import { type Link, ReadPause } from './link.ts';
+import { closedError, Pending } from './pending.ts';
+import { StreamReader } from './stream-reader.ts';
+
+export interface RequestOptions {
+  /** ms before the request fails with ERR_IPC_TIMEOUT and is cancelled on the server. */
+  timeout?: number;
+  /** Aborting it fails the request with ERR_IPC_ABORTED and cancels it on the server. */
+  signal?: AbortSignal;
+}
+
+const STREAM_HIGH_WATER = 256;
+const MAX_ID = 0xffffffff;
+
+/**
+ * The requests this side sent: ids, timeouts, cancellation, and matching
+ * each answer to its caller. An answer for an id that is neither pending nor
+ * cancelled by us is a protocol error.
+ */
+export class Outgoing {
+  private readonly pending = new Map<number, Pending>();
+  /** Ids we cancelled whose final frame has not arrived yet: it is expected, not a protocol error. */
+  private readonly cancelled = new Set<number>();
+  private readonly deadlines = new DeadlineQueue<Pending>((entry) => this.expire(entry, this.defaultTimeout));
+  private nextId = 1;
+
+  constructor(
+    private readonly link: Link,
+    private readonly defaultTimeout: number,
+  ) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Sends a request; `peerMaxFrameBytes` (0: unknown) fails an oversized one alone, unsent. */
+  start(
+    method: string,
+    params: unknown,
+    options: RequestOptions | undefined,
+    stream: boolean,
+    peerMaxFrameBytes: number,
+  ): Promise<unknown> {
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      return Promise.reject(
+        new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted before it was sent`, {
+          cause: signal.reason,
+        }),
+      );
+    }
+    const id = this.allocateId();
+    let frame: Encoded;
+    try {
+      frame = encodeMessage(Kind.REQUEST, id, method, params);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const bodyBytes = Buffer.isBuffer(frame)
+      ? frame.length - HEADER_SIZE
+      : frame[0].length - HEADER_SIZE + frame[1].byteLength;
+    if (peerMaxFrameBytes > 0 && bodyBytes > peerMaxFrameBytes) {
+      return Promise.reject(
+        new IpcError(
+          ErrorCodes.FRAME_TOO_LARGE,
+          `"${method}" request is ${bodyBytes} bytes, over the server's maxFrameBytes (${peerMaxFrameBytes})`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const entry = new Pending(id, method, resolve, reject);
+      this.pending.set(id, entry);
+      const timeout = options?.timeout ?? this.defaultTimeout;
+      if (timeout > 0 && Number.isFinite(timeout)) {
+        if (timeout === this.defaultTimeout && !stream) {
+          entry.deadline = Date.now() + timeout;
+          entry.queue = this.deadlines;
+          this.deadlines.add(entry);
+        } else {
+          entry.timer = setTimeout(() => this.expire(entry, timeout), timeout);
+        }
+      }
+      if (signal !== undefined) {
+        entry.signal = signal;
+        entry.onAbort = () =>
+          this.cancel(
+            entry,
+            new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted`, { cause: signal.reason }),
+          );
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      if (stream) {
+        entry.sink = new StreamReader(
+          STREAM_HIGH_WATER,
+          (on) => this.link.setReadPause(ReadPause.SlowStreamReader, on),
+          () => this.cancel(entry, undefined),
+          // Between items the timeout is an idle timeout.
+          () => entry.timer?.refresh(),
+        );
+        resolve(entry.sink);
+      }
+      this.link.send(frame);
+    });
+  }
+
+  /**
+   * The entry an answer belongs to. `final`: RESPONSE, ERROR or STREAM_END,
+   * after which the id is free. Undefined for the late answer of a request we
+   * cancelled; throws ERR_IPC_BAD_FRAME for an id we never used.
+   */
+  take(id: number, final: boolean): Pending | undefined {
+    const entry = this.pending.get(id);
+    if (entry !== undefined) {
+      if (final) {
+        this.pending.delete(id);
+        this.link.checkIdle();
+      }
+      return entry;
+    }
+    if (this.cancelled.has(id)) {
+      if (final) this.cancelled.delete(id);
+      return undefined;
+    }
+    throw badFrame(`${final ? 'answer' : 'stream item'} for unknown request id ${id}`);
+  }
+
+  /** Fails everything pending with ERR_IPC_CLOSED (the connection is gone). */
+  failAll(cause: IpcError | undefined): void {
+    this.deadlines.clear();
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    this.cancelled.clear();
+    for (const entry of pending) entry.settleError(closedError(entry.method, cause));
+  }
+
+  private expire(entry: Pending, timeout: number): void {
+    this.cancel(entry, new IpcError(ErrorCodes.TIMEOUT, `"${entry.method}" timed out after ${timeout} ms`));
+  }
+
+  /** Ends a request locally and tells the peer to stop working on it. */
+  private cancel(entry: Pending, error: IpcError | undefined): void {
+    if (this.pending.get(entry.id) !== entry) return;
+    this.pending.delete(entry.id);
+    this.cancelled.add(entry.id);
+    if (error !== undefined) entry.settleError(error);
+    else entry.dispose();
+    if (this.link.writable) this.link.send(encodeMessage(Kind.CANCEL, entry.id, '', undefined));
+    this.link.checkIdle();
+  }
+
+  private allocateId(): number {
+    let id = this.nextId;
+    while (this.pending.has(id) || this.cancelled.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    this.nextId = id >= MAX_ID ? 1 : id + 1;
+    return id;
+  }
+}
