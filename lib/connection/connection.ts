@@ -6,7 +6,6 @@ import {
   clientHello,
   decodeValue,
   type Encoded,
-  encodeMessage,
   fromWireError,
   KIND_NAMES,
   Kind,
@@ -150,7 +149,7 @@ export class Connection implements Peer, Link {
     return new Promise((resolve, reject) => {
       this.helloResolve = resolve;
       this.helloReject = reject;
-      this.send(encodeMessage(Kind.HELLO, 0, '', clientHello(this.options.token)));
+      this.writer.message(Kind.HELLO, 0, '', clientHello(this.options.token));
     });
   }
 
@@ -198,7 +197,8 @@ export class Connection implements Peer, Link {
       throw new TypeError(`"${name}" is reserved and cannot be sent as an event`);
     }
     if (!this.writable) return false;
-    return this.send(encodeMessage(Kind.NOTIFY, 0, name, data));
+    this.writer.message(Kind.NOTIFY, 0, name, data);
+    return this.writer.ready;
   }
 
   /** Queues an already encoded frame (broadcast encodes once for every peer); false if not open. */
@@ -247,6 +247,14 @@ export class Connection implements Peer, Link {
     return this.writer.send(frame);
   }
 
+  message(kind: number, id: number, meta: string, value: unknown, maxBody = 0): number {
+    return this.writer.message(kind, id, meta, value, maxBody);
+  }
+
+  get ready(): boolean {
+    return this.writer.ready;
+  }
+
   setReadPause(reason: ReadPause, on: boolean): void {
     const before = this.readPauses;
     this.readPauses = on ? before | reason : before & ~reason;
@@ -260,7 +268,7 @@ export class Connection implements Peer, Link {
     this.heartbeat = new Heartbeat(interval, {
       queuedBytes: () => this.writer.queuedBytes,
       pausedByUs: () => (this.readPauses & ~ReadPause.WriteBackpressure) !== 0,
-      ping: () => this.send(encodeMessage(Kind.PING, 0, '', undefined)),
+      ping: () => this.writer.message(Kind.PING, 0, '', undefined),
       dead: () => {
         debug('connection %d (%s): no answer to a heartbeat, dropping it', this.id, this.transport);
         this.destroy(
@@ -327,7 +335,7 @@ export class Connection implements Peer, Link {
         this.outgoing.take(frame.id, true)?.streamEnd();
         return;
       case Kind.PING:
-        this.send(encodeMessage(Kind.PONG, frame.id, '', undefined));
+        this.writer.message(Kind.PONG, frame.id, '', undefined);
         return;
       case Kind.PONG:
         return;
@@ -378,7 +386,7 @@ export class Connection implements Peer, Link {
       server: 'unixipc',
       maxFrameBytes: this.options.maxFrameBytes,
     };
-    this.send(encodeMessage(Kind.HELLO, 0, '', reply));
+    this.writer.message(Kind.HELLO, 0, '', reply);
     this.options.onOpen?.();
   }
 
@@ -404,7 +412,7 @@ export class Connection implements Peer, Link {
   private protocolError(error: IpcError): void {
     if (this.state === 'closed') return;
     debug('connection %d (%s): protocol error %s: %s', this.id, this.transport, error.code, error.message);
-    this.send(encodeMessage(Kind.ERROR, 0, '', toWireError(error)));
+    this.writer.message(Kind.ERROR, 0, '', toWireError(error));
     this.flush();
     this.teardown(error);
     this.channel.end();

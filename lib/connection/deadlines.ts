@@ -17,7 +17,8 @@ const COMPACT_AFTER = 1024;
  * requests, not the throughput.
  */
 export class DeadlineQueue<T extends Deadline> {
-  private items: T[] = [];
+  /** Entries before `head` are cleared, so a settled request's result is not kept alive here. */
+  private items: Array<T | undefined> = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
   private armedFor = 0;
@@ -54,7 +55,8 @@ export class DeadlineQueue<T extends Deadline> {
   }
 
   private dropSettledHead(): void {
-    while (this.head < this.items.length && this.items[this.head]!.settled) this.head++;
+    while (this.head < this.items.length && this.items[this.head]!.settled)
+      this.items[this.head++] = undefined;
     if (this.head === this.items.length) {
       this.items.length = 0;
       this.head = 0;
@@ -64,7 +66,7 @@ export class DeadlineQueue<T extends Deadline> {
   }
 
   private compact(): void {
-    this.items = this.items.slice(this.head).filter((item) => !item.settled);
+    this.items = this.items.slice(this.head).filter((item) => item !== undefined && !item.settled);
     this.head = 0;
   }
 
@@ -82,7 +84,7 @@ export class DeadlineQueue<T extends Deadline> {
       while (this.head < this.items.length) {
         const item = this.items[this.head]!;
         if (!item.settled && item.deadline > now) break;
-        this.head++;
+        this.items[this.head++] = undefined;
         if (!item.settled) this.onExpire(item);
       }
     } finally {

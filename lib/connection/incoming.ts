@@ -1,15 +1,7 @@
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
 import type { Frame } from '../framing/index.ts';
-import {
-  badFrame,
-  decodeValue,
-  type Encoded,
-  encodeMessage,
-  frameMeta,
-  Kind,
-  toWireError,
-} from '../protocol/index.ts';
+import { badFrame, decodeValue, frameMeta, Kind, toWireError } from '../protocol/index.ts';
 import { IncomingCall, type Peer, type RequestContext } from './context.ts';
 import { type Link, ReadPause } from './link.ts';
 
@@ -46,6 +38,9 @@ export class Incoming {
   /** Frames read while maxInFlight requests were running: handled in order as those finish. */
   private backlog: Frame[] = [];
   private drainingBacklog = false;
+  /** The last method name and its bytes: most connections call a few methods over and over. */
+  private lastMethod = '';
+  private lastMethodBytes: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly link: Link,
@@ -79,7 +74,7 @@ export class Incoming {
     const id = frame.id;
     if (id === 0) throw badFrame('request id 0 is reserved');
     if (this.calls.has(id)) throw badFrame(`request id ${id} is already in flight`);
-    const method = frameMeta(frame);
+    const method = this.methodOf(frame);
     const params = decodeValue(frame);
     if (this.link.closing) {
       this.sendError(id, new IpcError(ErrorCodes.CLOSED, `the server is closing; "${method}" was not run`));
@@ -91,7 +86,6 @@ export class Incoming {
       return;
     }
     const call = new IncomingCall(id, method, this.peer);
-    this.calls.set(id, call);
     let result: unknown;
     try {
       result = handler(params, call);
@@ -99,7 +93,9 @@ export class Incoming {
       this.finishError(call, error);
       return;
     }
+    // A handler that answered at once was never cancellable: only one still running is registered.
     if (isThenable(result)) {
+      this.calls.set(id, call);
       result.then(
         (value) => this.finish(call, value),
         (error) => this.finishError(call, error),
@@ -162,12 +158,12 @@ export class Incoming {
   private finish(call: IncomingCall, value: unknown): void {
     if (call.done) return;
     if (isStreamResult(value)) {
+      this.calls.set(call.id, call);
       void this.streamOut(call, value);
       return;
     }
-    let frame: Encoded;
     try {
-      frame = encodeMessage(Kind.RESPONSE, call.id, '', value);
+      this.link.message(Kind.RESPONSE, call.id, '', value);
     } catch (error) {
       this.finishError(
         call,
@@ -176,14 +172,13 @@ export class Incoming {
       return;
     }
     this.complete(call);
-    this.link.send(frame);
   }
 
   private finishError(call: IncomingCall, error: unknown): void {
     if (call.done) return;
     this.complete(call);
     debug('connection %d: handler "%s" failed: %s', this.link.id, call.method, (error as Error)?.message);
-    this.link.send(encodeMessage(Kind.ERROR, call.id, '', toWireError(error, true)));
+    this.link.message(Kind.ERROR, call.id, '', toWireError(error, true));
   }
 
   private complete(call: IncomingCall): void {
@@ -218,18 +213,37 @@ export class Incoming {
         const step = await iterator.next();
         if (call.done || !this.link.writable) return;
         if (step.done) break;
-        if (!this.link.send(encodeMessage(Kind.STREAM_ITEM, call.id, '', step.value)))
-          await this.link.waitDrain();
+        this.link.message(Kind.STREAM_ITEM, call.id, '', step.value);
+        if (!this.link.ready) await this.link.waitDrain();
       }
       if (call.done) return;
       this.complete(call);
-      this.link.send(encodeMessage(Kind.STREAM_END, call.id, '', undefined));
+      this.link.message(Kind.STREAM_END, call.id, '', undefined);
     } catch (error) {
       this.finishError(call, error);
     }
   }
 
+  /**
+   * The method name, reusing the last string when the bytes are the same: no
+   * string to decode, and a string whose hash the handler map already knows.
+   */
+  private methodOf(frame: Frame): string {
+    const length = frame.metaLength;
+    const last = this.lastMethodBytes;
+    if (length === last.length && length <= 64) {
+      const { buffer, start } = frame;
+      let i = 0;
+      while (i < length && buffer[start + i] === last[i]) i++;
+      if (i === length) return this.lastMethod;
+    }
+    const method = frameMeta(frame);
+    this.lastMethod = method;
+    this.lastMethodBytes = Buffer.from(frame.buffer.subarray(frame.start, frame.start + length));
+    return method;
+  }
+
   private sendError(id: number, error: unknown): void {
-    this.link.send(encodeMessage(Kind.ERROR, id, '', toWireError(error)));
+    this.link.message(Kind.ERROR, id, '', toWireError(error));
   }
 }

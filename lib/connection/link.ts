@@ -15,6 +15,10 @@ export interface Link {
   /** Closing gracefully: no new work is accepted. */
   readonly closing: boolean;
   send(frame: Encoded): boolean;
+  /** Encodes a message straight into the write batch; returns its body size, or -1 if over `maxBody`. */
+  message(kind: number, id: number, meta: string, value: unknown, maxBody?: number): number;
+  /** False while the socket is backed up. */
+  readonly ready: boolean;
   waitDrain(): Promise<void>;
   setReadPause(reason: ReadPause, on: boolean): void;
   /** Called when requests finish either way, so a graceful close can proceed. */

@@ -1,6 +1,5 @@
 import { ErrorCodes, IpcError } from '../errors.ts';
-import { HEADER_SIZE } from '../framing/index.ts';
-import { badFrame, type Encoded, encodeMessage, Kind } from '../protocol/index.ts';
+import { badFrame, Kind } from '../protocol/index.ts';
 import { DeadlineQueue } from './deadlines.ts';
 import { type Link, ReadPause } from './link.ts';
 import { closedError, Pending } from './pending.ts';
@@ -54,20 +53,18 @@ export class Outgoing {
       );
     }
     const id = this.allocateId();
-    let frame: Encoded;
+    // Encoded straight into the write batch: nothing can answer before this function returns.
+    let bodyBytes: number;
     try {
-      frame = encodeMessage(Kind.REQUEST, id, method, params);
+      bodyBytes = this.link.message(Kind.REQUEST, id, method, params, peerMaxFrameBytes);
     } catch (error) {
       return Promise.reject(error);
     }
-    const bodyBytes = Buffer.isBuffer(frame)
-      ? frame.length - HEADER_SIZE
-      : frame[0].length - HEADER_SIZE + frame[1].byteLength;
-    if (peerMaxFrameBytes > 0 && bodyBytes > peerMaxFrameBytes) {
+    if (bodyBytes < 0) {
       return Promise.reject(
         new IpcError(
           ErrorCodes.FRAME_TOO_LARGE,
-          `"${method}" request is ${bodyBytes} bytes, over the server's maxFrameBytes (${peerMaxFrameBytes})`,
+          `"${method}" request is over the server's maxFrameBytes (${peerMaxFrameBytes})`,
         ),
       );
     }
@@ -103,7 +100,6 @@ export class Outgoing {
         );
         resolve(entry.sink);
       }
-      this.link.send(frame);
     });
   }
 
@@ -148,7 +144,7 @@ export class Outgoing {
     this.cancelled.add(entry.id);
     if (error !== undefined) entry.settleError(error);
     else entry.dispose();
-    if (this.link.writable) this.link.send(encodeMessage(Kind.CANCEL, entry.id, '', undefined));
+    if (this.link.writable) this.link.message(Kind.CANCEL, entry.id, '', undefined);
     this.link.checkIdle();
   }
 

@@ -8,7 +8,13 @@ export interface StreamSink {
   fail(error: IpcError): void;
 }
 
-/** One outgoing request waiting for its answer. */
+const ignore = (): void => {};
+
+/**
+ * One outgoing request waiting for its answer. Once settled it lets go of
+ * everything (callbacks, stream sink, collected items), so a settled entry
+ * that waits in the deadline queue behind a slow one keeps no result alive.
+ */
 export class Pending implements Deadline {
   /** Its own timer: for a timeout other than the connection's default, and for streams. */
   timer: NodeJS.Timeout | undefined = undefined;
@@ -25,11 +31,11 @@ export class Pending implements Deadline {
   constructor(
     readonly id: number,
     readonly method: string,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: IpcError) => void,
+    private resolve: (value: unknown) => void,
+    private reject: (error: IpcError) => void,
   ) {}
 
-  /** Clears the timer and the abort listener; the caller removes it from the map. */
+  /** Clears the timer, the abort listener and every reference; the caller removes it from the map. */
   dispose(): void {
     this.settled = true;
     this.queue?.settle(this);
@@ -37,23 +43,31 @@ export class Pending implements Deadline {
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.timer = undefined;
     this.onAbort = undefined;
+    this.signal = undefined;
+    this.queue = undefined;
+    this.sink = undefined;
+    this.items = undefined;
+    this.resolve = ignore;
+    this.reject = ignore;
   }
 
   settleValue(value: unknown): void {
+    const { sink, resolve } = this;
     this.dispose();
-    if (this.sink) {
+    if (sink) {
       // A stream() caller that got a single value sees a one-item stream.
-      this.sink.item(value);
-      this.sink.end();
+      sink.item(value);
+      sink.end();
     } else {
-      this.resolve(value);
+      resolve(value);
     }
   }
 
   settleError(error: IpcError): void {
+    const { sink, reject } = this;
     this.dispose();
-    if (this.sink) this.sink.fail(error);
-    else this.reject(error);
+    if (sink) sink.fail(error);
+    else reject(error);
   }
 
   streamItem(value: unknown): void {
@@ -63,9 +77,10 @@ export class Pending implements Deadline {
   }
 
   streamEnd(): void {
+    const { sink, resolve, items } = this;
     this.dispose();
-    if (this.sink) this.sink.end();
-    else this.resolve(this.items ?? []);
+    if (sink) sink.end();
+    else resolve(items ?? []);
   }
 }
 

@@ -1,5 +1,22 @@
 import { ErrorCodes, IpcError } from '../errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, type Frame, HEADER_SIZE } from './header.ts';
+import { DEFAULT_MAX_FRAME_BYTES, type Frame, HEADER_SIZE, u32 } from './header.ts';
+
+/** A frame as decoded: where its body lies, with no Buffer view made unless asked for. */
+class DecodedFrame implements Frame {
+  constructor(
+    readonly kind: number,
+    readonly flags: number,
+    readonly id: number,
+    readonly metaLength: number,
+    readonly buffer: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get body(): Buffer {
+    return this.buffer.subarray(this.start, this.end);
+  }
+}
 
 export interface FrameDecoderOptions {
   /** Largest body (meta + data) accepted; checked on the header, before allocating. @default 64 MiB */
@@ -51,7 +68,7 @@ export class FrameDecoder {
           const body = this.body;
           this.body = null;
           this.bodyFilled = 0;
-          this.emit(body);
+          this.emit(body, 0, body.length);
         }
         continue;
       }
@@ -69,9 +86,8 @@ export class FrameDecoder {
         bodyLength = this.readHeader(this.header, 0);
       }
       if (end - offset >= bodyLength) {
-        const body = chunk.subarray(offset, offset + bodyLength);
         offset += bodyLength;
-        this.emit(body);
+        this.emit(chunk, offset - bodyLength, offset);
       } else {
         this.body = Buffer.allocUnsafe(bodyLength);
         this.bodyFilled = 0;
@@ -80,7 +96,7 @@ export class FrameDecoder {
   }
 
   private readHeader(source: Buffer, at: number): number {
-    const bodyLength = source.readUInt32BE(at);
+    const bodyLength = u32(source, at);
     if (bodyLength > this.maxFrameBytes) {
       throw this.fail(
         new IpcError(
@@ -89,7 +105,7 @@ export class FrameDecoder {
         ),
       );
     }
-    const metaLength = source.readUInt16BE(at + 6);
+    const metaLength = (source[at + 6]! << 8) | source[at + 7]!;
     if (metaLength > bodyLength) {
       throw this.fail(
         new IpcError(
@@ -101,12 +117,12 @@ export class FrameDecoder {
     this.kind = source[at + 4]!;
     this.flags = source[at + 5]!;
     this.metaLength = metaLength;
-    this.id = source.readUInt32BE(at + 8);
+    this.id = u32(source, at + 8);
     return bodyLength;
   }
 
-  private emit(body: Buffer): void {
-    this.onFrame({ kind: this.kind, flags: this.flags, id: this.id, metaLength: this.metaLength, body });
+  private emit(buffer: Buffer, start: number, end: number): void {
+    this.onFrame(new DecodedFrame(this.kind, this.flags, this.id, this.metaLength, buffer, start, end));
   }
 
   private fail(error: IpcError): IpcError {

@@ -19,8 +19,12 @@ export interface Frame {
   flags: number;
   id: number;
   metaLength: number;
-  /** meta (metaLength bytes) followed by data; may be a view into a larger read buffer. */
-  body: Buffer;
+  /** The bytes the body lies in: buffer[start, end) is meta (metaLength bytes) then data. */
+  buffer: Buffer;
+  start: number;
+  end: number;
+  /** The body as a Buffer of its own: a view of `buffer`, made on demand. */
+  readonly body: Buffer;
 }
 
 export function writeHeader(
@@ -32,9 +36,22 @@ export function writeHeader(
   metaLength: number,
   bodyLength: number,
 ): void {
-  target.writeUInt32BE(bodyLength, offset);
+  // Plain byte stores: this runs for every frame, and writeUInt32BE re-validates its arguments.
+  target[offset] = bodyLength >>> 24;
+  target[offset + 1] = bodyLength >>> 16;
+  target[offset + 2] = bodyLength >>> 8;
+  target[offset + 3] = bodyLength;
   target[offset + 4] = kind;
   target[offset + 5] = flags;
-  target.writeUInt16BE(metaLength, offset + 6);
-  target.writeUInt32BE(id >>> 0, offset + 8);
+  target[offset + 6] = metaLength >>> 8;
+  target[offset + 7] = metaLength;
+  target[offset + 8] = id >>> 24;
+  target[offset + 9] = id >>> 16;
+  target[offset + 10] = id >>> 8;
+  target[offset + 11] = id;
+}
+
+/** A big-endian u32 read without argument checks (the caller knows the 4 bytes are there). */
+export function u32(source: Buffer, at: number): number {
+  return source[at]! * 0x1000000 + ((source[at + 1]! << 16) | (source[at + 2]! << 8) | source[at + 3]!);
 }

@@ -1,3 +1,3 @@
 export { FrameDecoder, type FrameDecoderOptions } from './decoder.ts';
-export { encodeFrame, encodeFrameHead } from './encode.ts';
+export { byteLength, encodeFrame, writeFrame } from './encode.ts';
 export { DEFAULT_MAX_FRAME_BYTES, type Frame, HEADER_SIZE, MAX_META_BYTES, writeHeader } from './header.ts';

@@ -1,49 +1,71 @@
 import { ErrorCodes, IpcError, type IpcErrorCode } from '../errors.ts';
-import { encodeFrame, encodeFrameHead, type Frame } from '../framing/index.ts';
+import { byteLength, type Frame, HEADER_SIZE, writeFrame } from '../framing/index.ts';
 import { ENCODING_MASK, Encoding, WIRE_ERROR_CODES } from './messages.ts';
 
 /** Payloads at least this large are written as their own buffer rather than copied into the frame. */
-const SEPARATE_WRITE_BYTES = 16 * 1024;
+export const SEPARATE_WRITE_BYTES = 16 * 1024;
 
 /** A frame ready to write: one buffer, or a head plus a large byte payload written after it. */
 export type Encoded = Buffer | readonly [Buffer, Uint8Array];
 
+/** A value ready for the wire: its encoding flag and its data section. */
+export interface OutValue {
+  flags: number;
+  data: string | Uint8Array | undefined;
+  dataLength: number;
+}
+
+const NO_VALUE: OutValue = { flags: Encoding.NONE, data: undefined, dataLength: 0 };
+
 /**
- * Encodes one message. Bytes (Buffer/Uint8Array) travel raw; undefined as no
- * data; everything else as JSON. Throws TypeError for values JSON cannot carry.
+ * How a value travels: bytes (Buffer/Uint8Array) raw, undefined as no data,
+ * everything else as JSON. Throws TypeError for values JSON cannot carry.
  */
-export function encodeMessage(kind: number, id: number, meta: string, value: unknown): Encoded {
-  if (value === undefined) return encodeFrame(kind, Encoding.NONE, id, meta);
-  if (value instanceof Uint8Array) {
-    if (value.byteLength >= SEPARATE_WRITE_BYTES) {
-      return [encodeFrameHead(kind, Encoding.BYTES, id, meta, value.byteLength), value];
-    }
-    return encodeFrame(kind, Encoding.BYTES, id, meta, value);
-  }
+export function prepareValue(value: unknown): OutValue {
+  if (value === undefined) return NO_VALUE;
+  if (value instanceof Uint8Array)
+    return { flags: Encoding.BYTES, data: value, dataLength: value.byteLength };
   const json = JSON.stringify(value);
-  if (json === undefined) return encodeFrame(kind, Encoding.NONE, id, meta);
-  return encodeFrame(kind, Encoding.JSON, id, meta, json);
+  if (json === undefined) return NO_VALUE;
+  return { flags: Encoding.JSON, data: json, dataLength: byteLength(json) };
+}
+
+/** Encodes one message into a buffer of its own (see prepareValue for how values travel). */
+export function encodeMessage(kind: number, id: number, meta: string, value: unknown): Encoded {
+  const out = prepareValue(value);
+  const metaLength = byteLength(meta);
+  if (out.flags === Encoding.BYTES && out.dataLength >= SEPARATE_WRITE_BYTES) {
+    const head = Buffer.allocUnsafe(HEADER_SIZE + metaLength);
+    writeFrame(head, 0, kind, out.flags, id, meta, metaLength, undefined, out.dataLength);
+    return [head, out.data as Uint8Array];
+  }
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + metaLength + out.dataLength);
+  writeFrame(frame, 0, kind, out.flags, id, meta, metaLength, out.data, out.dataLength);
+  return frame;
 }
 
 export function frameMeta(frame: Frame): string {
-  return frame.metaLength === 0 ? '' : frame.body.toString('utf8', 0, frame.metaLength);
+  return frame.metaLength === 0
+    ? ''
+    : frame.buffer.toString('utf8', frame.start, frame.start + frame.metaLength);
 }
 
 /** Decodes a frame's data section; throws ERR_IPC_BAD_FRAME for anything malformed. */
 export function decodeValue(frame: Frame): unknown {
   const encoding = frame.flags & ENCODING_MASK;
-  const { body, metaLength } = frame;
+  const { buffer, end } = frame;
+  const dataStart = frame.start + frame.metaLength;
   if (encoding === Encoding.JSON) {
-    if (body.length === metaLength) throw badFrame('JSON data section is empty');
+    if (dataStart === end) throw badFrame('JSON data section is empty');
     try {
-      return JSON.parse(body.toString('utf8', metaLength));
+      return JSON.parse(buffer.toString('utf8', dataStart, end));
     } catch (cause) {
       throw badFrame('data section is not valid JSON', cause);
     }
   }
-  if (encoding === Encoding.BYTES) return body.subarray(metaLength);
+  if (encoding === Encoding.BYTES) return buffer.subarray(dataStart, end);
   if (encoding === Encoding.NONE) {
-    if (body.length !== metaLength) throw badFrame('data section must be empty for encoding NONE');
+    if (dataStart !== end) throw badFrame('data section must be empty for encoding NONE');
     return undefined;
   }
   throw badFrame(`unknown data encoding ${encoding}`);

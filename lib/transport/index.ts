@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Endpoint } from '../endpoint.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
@@ -6,7 +6,7 @@ import { type BindOptions, bindPath } from './bind.ts';
 import { DESCRIPTOR_MAX_BYTES, parseDescriptor } from './descriptor.ts';
 import { type Listener, listenServer, NetListener } from './listener.ts';
 import { isAbstract } from './socket-path.ts';
-import { connectSocket, type Socket, type Target } from './sockets.ts';
+import { connectSocket, type Socket } from './sockets.ts';
 
 export type { BindOptions } from './bind.ts';
 export type { Listener } from './listener.ts';
@@ -96,22 +96,29 @@ export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string
     return { socket, transport: 'tcp', token };
   }
   const path = endpoint.path;
-  const unix = async (): Promise<Dialed> => {
-    const socket = await connectSocket({ path } satisfies Target, timeoutMs).catch((error) => {
-      throw connectError(path, error, 'connection refused: nothing is listening (a stale socket?)');
-    });
-    return { socket, transport: 'unix', token };
-  };
-  if (isAbstract(path) || process.platform === 'win32') return unix();
-  let st: Awaited<ReturnType<typeof stat>>;
+  const stale = 'connection refused: nothing is listening (a stale socket?)';
+  let refused: unknown;
   try {
-    st = await stat(path);
+    // Connect first and look at the file only if that fails: a CLI's one call stays one syscall
+    // away from its answer, and no fs/promises call wakes libuv's thread pool in a fresh process.
+    return { socket: await connectSocket({ path }, timeoutMs), transport: 'unix', token };
   } catch (error) {
-    throw connectError(path, error, '');
+    const code = systemCode(error);
+    if (code !== 'ECONNREFUSED' && code !== 'ENOTSOCK' && code !== 'ENAMETOOLONG') {
+      throw connectError(path, error, stale);
+    }
+    refused = error;
   }
-  if (st.isSocket()) return unix();
+  if (isAbstract(path) || process.platform === 'win32') throw connectError(path, refused, stale);
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (error) {
+    throw connectError(path, error, stale);
+  }
+  if (st.isSocket()) throw connectError(path, refused, stale);
   if (st.isFile() && st.size <= DESCRIPTOR_MAX_BYTES) {
-    const descriptor = parseDescriptor(await readFile(path, 'utf8').catch(() => ''));
+    const descriptor = parseDescriptor(readTextSync(path));
     if (descriptor !== undefined) {
       const where = `${path} (tcp://${descriptor.host}:${descriptor.port})`;
       const socket = await connectSocket(descriptor, timeoutMs).catch((error) => {
@@ -125,4 +132,13 @@ export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string
     `cannot connect to ${path}: it is ${st.isDirectory() ? 'a directory' : 'a file'}, not a socket or a unixipc descriptor`,
   );
 }
+
+function readTextSync(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export { inspectPath, type PathState } from './inspect.ts';

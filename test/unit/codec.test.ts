@@ -84,7 +84,7 @@ describe('message codec', () => {
     const payload = Buffer.from(
       '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
     );
-    const evil = { ...frame, metaLength: 0, body: payload };
+    const evil = { ...frame, metaLength: 0, buffer: payload, start: 0, end: payload.length };
     const value = decodeValue(evil) as Record<string, unknown>;
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);

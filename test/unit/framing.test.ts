@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIpcError } from '../../lib/errors.ts';
-import {
-  encodeFrame,
-  encodeFrameHead,
-  type Frame,
-  FrameDecoder,
-  HEADER_SIZE,
-} from '../../lib/framing/index.ts';
+import { encodeFrame, type Frame, FrameDecoder, HEADER_SIZE, writeHeader } from '../../lib/framing/index.ts';
 
 interface Plain {
   kind: number;
@@ -73,7 +67,8 @@ describe('FrameDecoder', () => {
 
   it('rejects a header over the cap before the body arrives', () => {
     const decoder = new FrameDecoder(() => {}, { maxFrameBytes: 1024 });
-    const header = encodeFrameHead(3, 1, 1, '', 1025).subarray(0, HEADER_SIZE);
+    const header = Buffer.alloc(HEADER_SIZE);
+    writeHeader(header, 0, 3, 1, 1, 0, 1025);
     let error: unknown;
     try {
       decoder.push(header);

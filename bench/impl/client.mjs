@@ -1,0 +1,176 @@
+// The load generator, the same for every implementation: `node client.mjs --client NAME
+// --address JSON --plan JSON [--variant JSON] [--payload bytes|string]`. Each phase opens its
+// own connection, warms up, then measures; every loop is bounded by a count and a time, and a
+// phase whose answers stop coming ends STALL_GRACE_MS after its deadline. Prints one JSON line.
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { latencySummary } from '../lib/stats.mjs';
+
+const STALL_GRACE_MS = 3_000;
+const MiB = 1024 * 1024;
+
+const { values } = parseArgs({
+  options: {
+    client: { type: 'string' },
+    address: { type: 'string' },
+    plan: { type: 'string' },
+    variant: { type: 'string', default: '{}' },
+    payload: { type: 'string', default: 'bytes' },
+  },
+});
+const adapter = await import(`./clients/${values.client}.mjs`);
+const address = JSON.parse(values.address);
+const plan = JSON.parse(values.plan);
+const variant = JSON.parse(values.variant);
+
+function makePayload(size) {
+  return values.payload === 'string' ? 'x'.repeat(size) : Buffer.alloc(size, 0x61);
+}
+
+/** Sequential round trips; fills `samples` (ms) when given. */
+function seqLoop(conn, payload, ms, max, samples) {
+  return new Promise((resolve, reject) => {
+    const length = payload.length;
+    let count = 0;
+    let start = 0;
+    let settled = false;
+    const t0 = performance.now();
+    const deadline = t0 + ms;
+    const finish = (stalled, end) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      resolve({ count, elapsedMs: end - t0, stalled });
+    };
+    const watchdog = setTimeout(() => finish(true, performance.now()), ms + STALL_GRACE_MS);
+    conn.onError = (error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      reject(error);
+    };
+    const onReply = (reply) => {
+      const t = performance.now();
+      if (settled) return;
+      if (reply.length !== length) {
+        conn.onError(new Error(`reply of ${reply.length} bytes, expected ${length}`));
+        return;
+      }
+      if (samples !== null) samples[count] = t - start;
+      count++;
+      if (count >= max || t >= deadline) {
+        finish(false, t);
+        return;
+      }
+      start = performance.now();
+      conn.send(payload, onReply);
+    };
+    start = performance.now();
+    conn.send(payload, onReply);
+  });
+}
+
+/** DEPTH requests in flight: each answer sends the next one until the count or time runs out. */
+function windowLoop(conn, payload, depth, ms, max) {
+  return new Promise((resolve, reject) => {
+    const length = payload.length;
+    let sent = 0;
+    let done = 0;
+    let last = 0;
+    let settled = false;
+    const t0 = performance.now();
+    const deadline = t0 + ms;
+    const finish = (stalled) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      resolve({ count: done, elapsedMs: (stalled ? performance.now() : last) - t0, stalled });
+    };
+    const watchdog = setTimeout(() => finish(true), ms + STALL_GRACE_MS);
+    conn.onError = (error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      reject(error);
+    };
+    const onReply = (reply) => {
+      if (settled) return;
+      if (reply.length !== length) {
+        conn.onError(new Error(`reply of ${reply.length} bytes, expected ${length}`));
+        return;
+      }
+      done++;
+      last = performance.now();
+      if (sent < max && last < deadline) {
+        sent++;
+        conn.send(payload, onReply);
+      } else if (done === sent) {
+        finish(false);
+      }
+    };
+    while (sent < depth && sent < max) {
+      sent++;
+      conn.send(payload, onReply);
+    }
+  });
+}
+
+/** CPU time (user + system) this process spent per operation since `start`, in microseconds. */
+function cpuPerOp(start, count) {
+  const { user, system } = process.cpuUsage(start);
+  return count > 0 ? (user + system) / count : Number.NaN;
+}
+
+async function withConnection(mode, fn) {
+  const conn = await adapter.open(address, { mode, variant });
+  try {
+    return await fn(conn);
+  } finally {
+    // Graceful close, but never wait long for a connection a stalled phase left busy.
+    await Promise.race([conn.close(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+  }
+}
+
+async function runSeq({ size, warmMs, ms, max }) {
+  const payload = makePayload(size);
+  return withConnection('seq', async (conn) => {
+    await seqLoop(conn, payload, warmMs, max, null);
+    const samples = new Float64Array(max);
+    const cpu = process.cpuUsage();
+    const { count, elapsedMs, stalled } = await seqLoop(conn, payload, ms, max, samples);
+    const cpuUs = cpuPerOp(cpu, count);
+    return { ...latencySummary(samples, count, elapsedMs), cpuUs, ...(stalled ? { stalled } : {}) };
+  });
+}
+
+async function runWindow({ size, depth, warmMs, ms, max }, mode) {
+  const payload = makePayload(size);
+  return withConnection(mode, async (conn) => {
+    const warm = await windowLoop(conn, payload, depth, warmMs, max);
+    if (warm.stalled) return { n: warm.count, stalled: true, rps: Number.NaN, MiBps: Number.NaN };
+    const cpu = process.cpuUsage();
+    const { count, elapsedMs, stalled } = await windowLoop(conn, payload, depth, ms, max);
+    const cpuUs = cpuPerOp(cpu, count);
+    const rps = count / (elapsedMs / 1000);
+    return { n: count, elapsedMs, rps, MiBps: (rps * size) / MiB, cpuUs, ...(stalled ? { stalled } : {}) };
+  });
+}
+
+const results = {};
+async function phase(name, fn) {
+  try {
+    results[name] = await fn();
+  } catch (error) {
+    results[name] = { error: String(error?.message ?? error) };
+  }
+}
+
+if (plan.seq) await phase('seq', () => runSeq(plan.seq));
+for (const depth of plan.pipe?.depths ?? []) {
+  await phase(`pipe${depth}`, () => runWindow({ ...plan.pipe, depth }, 'pipe'));
+}
+for (const depth of plan.bulk?.depths ?? []) {
+  await phase(`bulk${depth}`, () => runWindow({ ...plan.bulk, depth }, 'bulk'));
+}
+process.stdout.write(`${JSON.stringify({ results })}\n`);
+process.exit(0);

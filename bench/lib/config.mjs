@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+
+export const WORKLOADS = ['seq', 'pipe', 'bulk', 'oneshot', 'mem', 'framing'];
+export const TRANSPORTS = ['unix', 'tcp'];
+export const PLACEMENTS = ['cross', 'same'];
+
+const MiB = 1024 * 1024;
+
+/**
+ * Bounds of every loop: each phase stops at `max` operations or `ms`, whichever
+ * comes first. The full suite is sized to finish within 15 minutes on a slow
+ * 2-vCPU machine, --quick within about 2.
+ */
+const FULL = {
+  rounds: 3,
+  seq: { size: 64, warmMs: 200, ms: 800, max: 40_000 },
+  pipe: { size: 64, warmMs: 100, ms: 350, max: 400_000, depths: [64, 256] },
+  bulk: { size: MiB, warmMs: 100, ms: 400, max: 4_000, depths: [1, 4] },
+  oneshot: { pairs: 4 },
+  mem: { count: 1_000, rounds: 3 },
+  framing: { ms: 300 },
+};
+
+const QUICK = {
+  rounds: 1,
+  seq: { size: 64, warmMs: 100, ms: 300, max: 15_000 },
+  pipe: { size: 64, warmMs: 50, ms: 150, max: 150_000, depths: [64, 256] },
+  bulk: { size: MiB, warmMs: 50, ms: 200, max: 1_000, depths: [1, 4] },
+  oneshot: { pairs: 2 },
+  mem: { count: 1_000, rounds: 1 },
+  framing: { ms: 100 },
+};
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --quick                 short phases, one round (about 2 minutes)
+  --only=a,b              implementations to run (the raw floors always run):
+                          raw, raw-cork, raw-nagle, raw-cork-nagle, unixipc, unixipc-json,
+                          node-ipc10, node-ipc14, zeromq, http, c
+  --workloads=a,b         ${WORKLOADS.join(', ')} (default: all)
+  --transports=a,b        unix, tcp (default: both)
+  --placements=a,b        cross (server and client on different CPUs), same (one CPU)
+  --rounds=N              rounds, interleaved across implementations (default 3, quick 1)
+  --out=FILE              results JSON (default bench/results/<date>[-quick|-partial].json)
+  --report                write BENCHMARKS.md even for a quick or partial run
+  --no-report             do not write BENCHMARKS.md
+  --build                 run tsup first (otherwise only when dist/ is missing)
+  --help
+`;
+
+function usageError(message) {
+  return Object.assign(new Error(message), { usage: true });
+}
+
+function list(value, allowed, name) {
+  if (value === undefined) return undefined;
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (allowed) {
+    const bad = items.filter((item) => !allowed.includes(item));
+    if (bad.length > 0)
+      throw usageError(`--${name}: unknown ${bad.join(', ')} (known: ${allowed.join(', ')})`);
+  }
+  return items;
+}
+
+export function parseOptions(argv = process.argv.slice(2)) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      workloads: { type: 'string' },
+      transports: { type: 'string' },
+      placements: { type: 'string' },
+      rounds: { type: 'string' },
+      out: { type: 'string' },
+      report: { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
+      build: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const base = values.quick ? QUICK : FULL;
+  const rounds = values.rounds === undefined ? base.rounds : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw usageError('--rounds must be 1..20');
+  const options = {
+    quick: values.quick,
+    only: list(values.only, undefined, 'only'),
+    workloads: list(values.workloads, WORKLOADS, 'workloads') ?? WORKLOADS,
+    transports: list(values.transports, TRANSPORTS, 'transports') ?? TRANSPORTS,
+    placements: list(values.placements, PLACEMENTS, 'placements') ?? PLACEMENTS,
+    out: values.out,
+    build: values.build,
+    argv,
+    plan: { ...base, rounds },
+  };
+  options.partial =
+    options.only !== undefined ||
+    values.workloads !== undefined ||
+    values.transports !== undefined ||
+    values.placements !== undefined;
+  options.writeReport = !values['no-report'] && (values.report || (!options.quick && !options.partial));
+  return options;
+}

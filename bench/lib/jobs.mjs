@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Child, timedRun } from './procs.mjs';
+import { median } from './stats.mjs';
+
+const NODE = process.execPath;
+/** bench/ itself, unless the harness runs from a snapshot (ctx.benchDir). */
+const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
+const implDir = (ctx) => join(ctx.benchDir ?? BENCH, 'impl');
+/** A client phase that stops answering ends this long after its deadline (see impl/client.mjs). */
+const STALL_GRACE_MS = 3_000;
+const READY_MS = 20_000;
+
+function startServer(impl, transport, dir, cpu, ctx) {
+  if (impl.server === 'c') {
+    const args = ['server', transport, ...(transport === 'unix' ? [join(dir, 'c.sock')] : [])];
+    return new Child(ctx.cBinary, args, { cpu });
+  }
+  const args = [
+    '--expose-gc',
+    join(implDir(ctx), 'server.mjs'),
+    '--server',
+    impl.server,
+    '--transport',
+    transport,
+    '--dir',
+    dir,
+    '--variant',
+    JSON.stringify(impl.variant),
+  ];
+  return new Child(NODE, args, { cpu });
+}
+
+async function withServer(impl, transport, cpu, ctx, fn) {
+  const dir = mkdtempSync(join(ctx.tmp, `${impl.name}-`));
+  const server = startServer(impl, transport, dir, cpu, ctx);
+  try {
+    const ready = await server.next(READY_MS, 'ready line');
+    if (!ready.ready) throw new Error(`unexpected first line from the server: ${JSON.stringify(ready)}`);
+    return await fn(ready.address, server);
+  } finally {
+    await server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The phases of workloads A-C that IMPL takes part in. */
+export function socketPlan(impl, transport, options) {
+  const plan = {};
+  for (const workload of ['seq', 'pipe', 'bulk']) {
+    const supported =
+      impl.workloads.includes(workload) && (impl.transports ?? ['unix', 'tcp']).includes(transport);
+    if (supported && options.workloads.includes(workload)) plan[workload] = options.plan[workload];
+  }
+  return Object.keys(plan).length > 0 ? plan : undefined;
+}
+
+function planBudgetMs(plan) {
+  let total = 0;
+  if (plan.seq) total += plan.seq.warmMs + plan.seq.ms + 2 * STALL_GRACE_MS;
+  for (const key of ['pipe', 'bulk']) {
+    if (plan[key])
+      total += plan[key].depths.length * (plan[key].warmMs + plan[key].ms + 2 * STALL_GRACE_MS + 1_000);
+  }
+  return total + 20_000;
+}
+
+function cPhases(plan) {
+  const phases = [];
+  const { seq, pipe, bulk } = plan;
+  if (seq) phases.push(`seq:${seq.size}:${seq.warmMs}:${seq.ms}:${seq.max}`);
+  for (const [name, p] of [
+    ['pipe', pipe],
+    ['bulk', bulk],
+  ]) {
+    for (const depth of p?.depths ?? []) {
+      phases.push(`win:${name}${depth}:${p.size}:${depth}:${p.warmMs}:${p.ms}:${p.max}`);
+    }
+  }
+  return phases;
+}
+
+/** Workloads A-C: one server process, one client process running every phase. */
+export async function runSocketJob({ impl, transport, cpus, plan, ctx }) {
+  return withServer(impl, transport, cpus.server, ctx, async (address) => {
+    let client;
+    if (impl.client === 'c') {
+      const where = transport === 'unix' ? address.path : String(address.port);
+      client = new Child(ctx.cBinary, ['client', transport, where, ...cPhases(plan)], { cpu: cpus.client });
+    } else {
+      const args = [
+        join(implDir(ctx), 'client.mjs'),
+        '--client',
+        impl.client,
+        '--address',
+        JSON.stringify(address),
+        '--plan',
+        JSON.stringify(plan),
+        '--variant',
+        JSON.stringify(impl.variant),
+        '--payload',
+        impl.payload,
+      ];
+      client = new Child(NODE, args, { cpu: cpus.client });
+    }
+    try {
+      const out = await client.next(planBudgetMs(plan), 'results');
+      return out.results;
+    } finally {
+      await client.kill();
+    }
+  });
+}
+
+/**
+ * Workload D: a fresh process per call, paired with a bare `node -e 0` right
+ * before or after it (alternating), both pinned to the client CPU.
+ */
+export async function runOneshotJob({ impl, transport, cpus, pairs, ctx }) {
+  const script = join(implDir(ctx), 'oneshot', `${impl.oneshot ?? impl.name}.mjs`);
+  const measure = async (address) => {
+    const args = address === undefined ? [script] : [script, JSON.stringify(address)];
+    const samples = [];
+    for (let k = 0; k < pairs; k++) {
+      const legs = k % 2 === 0 ? ['bare', 'impl'] : ['impl', 'bare'];
+      const pair = {};
+      for (const leg of legs) {
+        const run =
+          leg === 'bare'
+            ? await timedRun(NODE, ['-e', '0'], { cpu: cpus.client })
+            : await timedRun(NODE, args, { cpu: cpus.client });
+        if (run.code !== 0) throw new Error(`${leg} run failed (${run.code ?? run.signal}): ${run.stderr}`);
+        pair[leg] = run;
+      }
+      samples.push({
+        bareMs: pair.bare.wallMs,
+        wallMs: pair.impl.wallMs,
+        importMs: pair.impl.result?.importMs ?? Number.NaN,
+        callMs: pair.impl.result?.callMs ?? Number.NaN,
+      });
+    }
+    return {
+      overBareMs: median(samples.map((s) => s.wallMs - s.bareMs)),
+      wallMs: median(samples.map((s) => s.wallMs)),
+      bareMs: median(samples.map((s) => s.bareMs)),
+      importMs: median(samples.map((s) => s.importMs)),
+      callMs: median(samples.map((s) => s.callMs)),
+      samples,
+    };
+  };
+  if (impl.server === null) return measure(undefined);
+  return withServer(impl, transport, cpus.server, ctx, (address) => measure(address));
+}
+
+/** Workload E: server RSS before and after COUNT idle connections (each made one request). */
+export async function runMemJob({ impl, transport, cpus, count, ctx }) {
+  return withServer(impl, transport, cpus.server, ctx, async (address, server) => {
+    const args = [
+      join(implDir(ctx), 'mem-client.mjs'),
+      '--client',
+      impl.client,
+      '--address',
+      JSON.stringify(address),
+      '--variant',
+      JSON.stringify(impl.variant),
+      '--payload',
+      impl.payload,
+      '--count',
+      String(count),
+    ];
+    const client = new Child(NODE, args, { cpu: cpus.client });
+    try {
+      await client.next(READY_MS, 'warm-up');
+      server.send('mem');
+      const before = (await server.next(READY_MS, 'memory report')).mem;
+      client.send('go');
+      const ready = await client.next(120_000, 'connections');
+      server.send('mem');
+      const after = (await server.next(READY_MS, 'memory report')).mem;
+      const per = (key) => (after[key] - before[key]) / ready.ready;
+      return {
+        count: ready.ready,
+        before,
+        after,
+        perConnBytes: per('rss'),
+        heapPerConnBytes: per('heapUsed'),
+        externalPerConnBytes: per('external'),
+      };
+    } finally {
+      await client.kill();
+    }
+  });
+}
+
+/** The framing decoder alone, in its own pinned process. */
+export async function runFramingJob({ cpu, ms, ctx }) {
+  const child = new Child(NODE, [join(ctx.benchDir ?? BENCH, 'framing.mjs'), '--json', `--ms=${ms}`], {
+    cpu,
+  });
+  try {
+    return (await child.next(120_000, 'framing results')).framing;
+  } finally {
+    await child.kill();
+  }
+}

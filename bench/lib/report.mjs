@@ -1,0 +1,474 @@
+import { get, RAW_VARIANTS, ratio } from './summary.mjs';
+
+const PLACEMENT_LABEL = { cross: 'different CPUs', same: 'same CPU' };
+const TRANSPORT_LABEL = { unix: 'AF_UNIX', tcp: 'TCP loopback' };
+const PEERS = ['raw', 'raw-cork', 'c', 'node-ipc10', 'node-ipc14', 'zeromq', 'http'];
+
+const num = (x, digits = 1) =>
+  Number.isFinite(x)
+    ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '–';
+const kilo = (x) => (Number.isFinite(x) ? (x >= 1e4 ? `${num(x / 1000, 1)}k` : num(x, 0)) : '–');
+
+/** "median (min–max)" across rounds; the range is left out when there was one round. */
+function cell(stat, format) {
+  if (!stat || !(stat.n > 0)) return '–';
+  if (stat.n === 1 || stat.min === stat.max) return format(stat.median);
+  return `${format(stat.median)} <sub>${format(stat.min)}–${format(stat.max)}</sub>`;
+}
+
+function ratioCell(r, digits = 2) {
+  if (!r || !Number.isFinite(r.value)) return '–';
+  const range =
+    Number.isFinite(r.min) && r.min !== r.max
+      ? ` <sub>${num(r.min, digits)}–${num(r.max, digits)}</sub>`
+      : '';
+  return `${num(r.value, digits)}x${range}`;
+}
+
+function table(header, rows, { numeric = true } = {}) {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 0 || !numeric ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+}
+
+function implLabel(results, name) {
+  return results.implementations.find((impl) => impl.name === name)?.label ?? name;
+}
+
+function implsWith(results, kind, transport, placements) {
+  const names = new Set();
+  for (const placement of placements) {
+    const node =
+      kind === 'mem' ? results.summary.mem?.[transport] : results.summary[kind]?.[placement]?.[transport];
+    for (const name of Object.keys(node ?? {})) names.add(name);
+  }
+  const order = results.implementations.map((impl) => impl.name);
+  return [...names].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+}
+
+function sequentialSection(results, placements) {
+  const out = ['## A. Sequential round trips, 64-byte payload', ''];
+  out.push(
+    'One request at a time on one connection. Latency in microseconds; `x raw` is the p50 ratio to the raw floor (lower is better).',
+    '',
+  );
+  for (const transport of results.options.transports) {
+    out.push(`### ${TRANSPORT_LABEL[transport]}`, '');
+    const header = ['implementation'];
+    for (const p of placements) {
+      header.push(`p50 (${PLACEMENT_LABEL[p]})`, 'p99', 'p99.9', 'req/s', 'x raw');
+    }
+    const rows = [];
+    for (const impl of implsWith(results, 'socket', transport, placements)) {
+      const row = [implLabel(results, impl)];
+      let any = false;
+      for (const p of placements) {
+        const seq = get(results.summary, ['socket', p, transport, impl, 'seq']);
+        if (seq) any = true;
+        const raw = get(results.summary, ['socket', p, transport, 'raw', 'seq', 'p50']);
+        row.push(
+          cell(seq?.p50, (x) => num(x)),
+          cell(seq?.p99, (x) => num(x)),
+          cell(seq?.p999, (x) => num(x)),
+          cell(seq?.rps, kilo),
+          ratioCell(ratio(seq?.p50, raw)),
+        );
+      }
+      if (any) rows.push(row);
+    }
+    out.push(table(header, rows), '');
+  }
+  return out.join('\n');
+}
+
+function throughputSection(results, placements, { title, intro, phases, metric, format, reference }) {
+  const out = [`## ${title}`, '', intro, ''];
+  for (const transport of results.options.transports) {
+    out.push(`### ${TRANSPORT_LABEL[transport]}`, '');
+    const header = ['implementation'];
+    for (const p of placements) {
+      for (const [, label] of phases) header.push(`${label} (${PLACEMENT_LABEL[p]})`);
+      header.push(`x ${reference.label}`);
+    }
+    const rows = [];
+    for (const impl of implsWith(results, 'socket', transport, placements)) {
+      const row = [implLabel(results, impl)];
+      let any = false;
+      for (const p of placements) {
+        for (const [phase] of phases) {
+          const stat = get(results.summary, ['socket', p, transport, impl, phase, metric]);
+          if (stat) any = true;
+          row.push(cell(stat, format));
+        }
+        const [phase] = phases[phases.length - 1];
+        const own = get(results.summary, ['socket', p, transport, impl, phase, metric]);
+        row.push(ratioCell(ratio(own, reference.stat(p, transport, phase))));
+      }
+      if (any) rows.push(row);
+    }
+    out.push(table(header, rows), '');
+  }
+  return out.join('\n');
+}
+
+function cpuSection(results, placements) {
+  const out = ['### CPU time of the client process per request', ''];
+  out.push(
+    "User + system CPU microseconds the client process spent per completed request during the measured phase (`process.cpuUsage()`, `getrusage` for C). Unlike latency it does not include waiting for the other process, so it shows a library's own cost on its side of the socket.",
+    '',
+  );
+  const phases = [
+    ['seq', 'sequential'],
+    ['pipe256', '256 in flight'],
+  ];
+  const header = ['implementation'];
+  for (const transport of results.options.transports) {
+    for (const [, label] of phases)
+      for (const p of placements)
+        header.push(`${label}, ${TRANSPORT_LABEL[transport]} (${PLACEMENT_LABEL[p]})`);
+  }
+  const names = new Set();
+  for (const t of results.options.transports)
+    for (const name of implsWith(results, 'socket', t, placements)) names.add(name);
+  const rows = [];
+  for (const impl of names) {
+    const row = [implLabel(results, impl)];
+    for (const transport of results.options.transports) {
+      for (const [phase] of phases) {
+        for (const p of placements)
+          row.push(
+            cell(get(results.summary, ['socket', p, transport, impl, phase, 'cpuUs']), (x) =>
+              num(x, x < 10 ? 2 : 1),
+            ),
+          );
+      }
+    }
+    rows.push(row);
+  }
+  out.push(table(header, rows), '');
+  return out.join('\n');
+}
+
+function bestRawStat(results, placement, transport, phase) {
+  let best;
+  for (const impl of RAW_VARIANTS.filter((name) => name !== 'c')) {
+    const stat = get(results.summary, ['socket', placement, transport, impl, phase, 'MiBps']);
+    if (stat?.n > 0 && (!best || stat.median > best.median)) best = stat;
+  }
+  return best;
+}
+
+function oneshotSection(results, placements) {
+  const out = ['## D. One-shot CLI call', ''];
+  out.push(
+    'A fresh `node` process imports the library, connects, makes one 64-byte request and exits. Wall time from spawn to exit, ' +
+      'measured in pairs with a bare `node -e 0` run right before or after it (alternating) on the same CPU; ' +
+      '`over bare` is the median of the per-pair differences, `over raw net` the difference of the medians with the raw net ' +
+      'one-shot (the same work written by hand with `node:net`). `import` is the library import alone, timed inside the process. ' +
+      'The empty `.mjs` row shows what loading any ES module script costs over `node -e 0`.',
+    '',
+  );
+  for (const transport of results.options.transports) {
+    out.push(`### ${TRANSPORT_LABEL[transport]}`, '');
+    const header = ['implementation'];
+    for (const p of placements) {
+      header.push(`wall ms (${PLACEMENT_LABEL[p]})`, 'over bare ms', 'over raw net ms', 'import ms');
+    }
+    const rows = [];
+    const names = new Set(implsWith(results, 'oneshot', transport, placements));
+    for (const p of placements) {
+      for (const name of Object.keys(results.summary.oneshot?.[p]?.[results.options.transports[0]] ?? {})) {
+        if (name === 'esm-empty') names.add(name);
+      }
+    }
+    const bareRow = ['bare `node -e 0` (paired with raw net)'];
+    for (const p of placements) {
+      const entries = results.summary.oneshot?.[p]?.[transport] ?? {};
+      const ref = entries.raw ?? Object.values(entries)[0];
+      bareRow.push(
+        cell(ref?.bareMs, (x) => num(x)),
+        '',
+        '',
+        '',
+      );
+    }
+    rows.push(bareRow);
+    for (const impl of names) {
+      const shared = impl === 'esm-empty' && transport !== results.options.transports[0];
+      const row = [shared ? `${implLabel(results, impl)} (as above)` : implLabel(results, impl)];
+      for (const p of placements) {
+        const s =
+          get(results.summary, ['oneshot', p, transport, impl]) ??
+          get(results.summary, ['oneshot', p, results.options.transports[0], impl]);
+        const raw = get(results.summary, ['oneshot', p, transport, 'raw', 'wallMs']);
+        const overRaw =
+          impl !== 'esm-empty' && s?.wallMs?.n > 0 && raw?.n > 0 ? num(s.wallMs.median - raw.median) : '';
+        row.push(
+          cell(s?.wallMs, (x) => num(x)),
+          cell(s?.overBareMs, (x) => num(x)),
+          overRaw,
+          impl === 'esm-empty' ? '' : cell(s?.importMs, (x) => num(x)),
+        );
+      }
+      rows.push(row);
+    }
+    out.push(table(header, rows), '');
+  }
+  return out.join('\n');
+}
+
+function memorySection(results) {
+  const out = ['## E. Memory: 1,000 idle connections', ''];
+  out.push(
+    'Server RSS after a full GC, before and after 1,000 connections that each made one request and stay idle (the server is warmed by one connection first); per-connection cost = growth / 1,000. Memory does not depend on placement: server and client run on different CPUs. `x net` is the ratio to a bare `net` socket (lower is better).',
+    '',
+  );
+  const transports = results.options.transports;
+  const header = ['implementation'];
+  for (const t of transports) header.push(`KiB/conn (${TRANSPORT_LABEL[t]})`, 'heap KiB/conn', 'x net');
+  const names = new Set();
+  for (const t of transports) for (const name of implsWith(results, 'mem', t, ['cross'])) names.add(name);
+  const rows = [];
+  for (const impl of names) {
+    const row = [implLabel(results, impl)];
+    for (const t of transports) {
+      const s = get(results.summary, ['mem', t, impl]);
+      const raw = get(results.summary, ['mem', t, 'raw', 'perConnBytes']);
+      row.push(
+        cell(s?.perConnBytes, (x) => num(x / 1024)),
+        cell(s?.heapPerConnBytes, (x) => num(x / 1024)),
+        ratioCell(ratio(s?.perConnBytes, raw)),
+      );
+    }
+    rows.push(row);
+  }
+  out.push(table(header, rows), '');
+  return out.join('\n');
+}
+
+function peersSection(results, placements) {
+  const out = ['## unixipc against the floor and each peer', ''];
+  out.push(
+    'How many times better unixipc is than each (>1: unixipc is faster or leaner, <1: it is behind). Latencies and memory are compared as other / unixipc, throughputs as unixipc / other; medians of the rounds.',
+    '',
+  );
+  const metrics = [
+    ['sequential p50', 'socket', 'seq', 'p50', 'lower'],
+    ['sequential p99', 'socket', 'seq', 'p99', 'lower'],
+    ['pipelined 64', 'socket', 'pipe64', 'rps', 'higher'],
+    ['pipelined 256', 'socket', 'pipe256', 'rps', 'higher'],
+    ['bulk 1 MiB x1', 'socket', 'bulk1', 'MiBps', 'higher'],
+    ['bulk 1 MiB x4', 'socket', 'bulk4', 'MiBps', 'higher'],
+    ['one-shot wall', 'oneshot', null, 'wallMs', 'lower'],
+    ['memory per connection', 'mem', null, 'perConnBytes', 'lower'],
+  ];
+  const peers = PEERS.filter((peer) => results.implementations.some((impl) => impl.name === peer));
+  for (const transport of results.options.transports) {
+    for (const p of placements) {
+      out.push(`### ${TRANSPORT_LABEL[transport]}, ${PLACEMENT_LABEL[p]}`, '');
+      const rows = [];
+      for (const [label, kind, phase, metric, better] of metrics) {
+        if (kind === 'mem' && p !== 'cross') continue;
+        const path = (impl) =>
+          kind === 'socket'
+            ? ['socket', p, transport, impl, phase, metric]
+            : kind === 'oneshot'
+              ? ['oneshot', p, transport, impl, metric]
+              : ['mem', transport, impl, metric];
+        const own = get(results.summary, path('unixipc'));
+        const row = [label];
+        for (const peer of peers) {
+          const other = get(results.summary, path(peer));
+          row.push(ratioCell(better === 'lower' ? ratio(other, own) : ratio(own, other)));
+        }
+        rows.push(row);
+      }
+      out.push(table(['metric', ...peers.map((peer) => implLabel(results, peer))], rows), '');
+    }
+  }
+  return out.join('\n');
+}
+
+function formatTargetValue(t) {
+  if (t.absolute) return `${num(t.value)} ms <sub>${num(t.min)}–${num(t.max)}</sub>`;
+  return ratioCell(t);
+}
+
+function targetsTable(results) {
+  const rows = results.targets.map((t) => [
+    t.target,
+    PLACEMENT_LABEL[t.placement] ?? t.placement,
+    TRANSPORT_LABEL[t.transport],
+    formatTargetValue(t),
+    `${t.better === 'lower' ? '≤' : '≥'} ${t.absolute ? `${t.limit} ms` : `${t.limit}x`}`,
+    t.met ? 'met' : '**not met**',
+  ]);
+  return table(
+    ['target', 'placement', 'transport', 'measured (median, per-round range)', 'limit', 'status'],
+    rows,
+  );
+}
+
+function unixVsTcpTable(results) {
+  const rows = results.unixVsTcp.map((row) => [
+    row.workload,
+    PLACEMENT_LABEL[row.placement] ?? row.placement,
+    ratioCell(row.unixipc),
+    ratioCell(row.raw),
+  ]);
+  return table(['workload', 'placement', 'through unixipc', 'through raw net'], rows);
+}
+
+function framingSection(results) {
+  const f = results.summary.framing ?? {};
+  if (Object.keys(f).length === 0) return '';
+  const rows = [
+    ['FrameDecoder, 64-byte payloads, one buffer', cell(f.decodeWholeFps, kilo), 'frames/s'],
+    ['FrameDecoder, 64-byte payloads, 64 KiB reads', cell(f.decodeSplitFps, kilo), 'frames/s'],
+    ['FrameDecoder, 64-byte payloads, 1-byte reads', cell(f.decodeOneByteFps, kilo), 'frames/s'],
+    ['FrameDecoder, 1 MiB frames, 64 KiB reads', cell(f.decodeBulkMiBps, (x) => num(x, 0)), 'MiB/s'],
+    ['encodeFrame, 64-byte payloads', cell(f.encodeFps, kilo), 'frames/s'],
+  ];
+  return [
+    '## Framing hot path',
+    '',
+    'The decoder and encoder alone, in one process on one CPU (`node bench/framing.mjs`).',
+    '',
+    table(['case', 'rate', 'unit'], rows),
+    '',
+  ].join('\n');
+}
+
+export function renderMarkdown(results, resultsPath) {
+  const m = results.machine;
+  const placements = Object.keys(results.options.placements);
+  const plan = results.options.plan;
+  const minutes = (results.durationMs / 60000).toFixed(1);
+  const lines = [
+    '# Benchmarks',
+    '',
+    `<!-- Generated by bench/run.mjs from ${resultsPath}; do not edit by hand. Regenerate: node bench/report.mjs ${resultsPath} -->`,
+    '',
+    `Run on ${results.date.slice(0, 10)} with \`${results.command}\` in ${minutes} minutes (${plan.rounds} rounds, implementations interleaved in a different order each round). ` +
+      `Figures are medians of the rounds with the min–max across rounds in small print. Raw data: [\`${resultsPath}\`](${resultsPath}); method: [bench/README.md](bench/README.md); CPU profiles of unixipc under load: \`node bench/profile.mjs\` (written to \`bench/results/profile-*.md\`).`,
+    '',
+    '## Machine',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpuModel}, ${m.cpus} vCPUs${m.virtualization ? ` (${m.virtualization})` : ''}`],
+        ['Node', `${m.node} (V8 ${m.v8})`],
+        ['Kernel', m.kernel],
+        ['C compiler', m.cc ?? 'none'],
+        [
+          'Load average',
+          `${m.loadavgStart.join(' ')} at start, ${m.loadavgEnd.join(' ')} at the end (shared machine)`,
+        ],
+        [
+          'Packages',
+          Object.entries(m.packages)
+            .map(([name, version]) => `${name} ${version ?? '?'}`)
+            .join(', '),
+        ],
+        [
+          'Code',
+          `commit ${results.git.commit}${results.git.libDirty ? ' with uncommitted changes in lib/' : ''}${results.build.stale ? ' (dist/ was older than lib/)' : ''}`,
+        ],
+        [
+          'Placements',
+          placements
+            .map(
+              (p) =>
+                `${p}: server on CPU ${results.options.placements[p].server}, client on CPU ${results.options.placements[p].client}`,
+            )
+            .join('; '),
+        ],
+      ],
+      { numeric: false },
+    ),
+    '',
+    "Every cross-CPU wake-up costs tens of microseconds on this machine, so the different-CPU figures hide much of a library's own cost; the same-CPU figures show it.",
+    '',
+    ...(results.notes.length ? [`Notes: ${results.notes.join('; ')}.`, ''] : []),
+    '## Targets',
+    '',
+    targetsTable(results),
+    '',
+    '## AF_UNIX against TCP loopback',
+    '',
+    'How many times faster AF_UNIX is than TCP, for the same code (latency: TCP / AF_UNIX; throughput: AF_UNIX / TCP; one-shot: TCP wall / AF_UNIX wall; memory: TCP / AF_UNIX).',
+    '',
+    unixVsTcpTable(results),
+    '',
+    peersSection(results, placements),
+    sequentialSection(results, placements),
+    throughputSection(results, placements, {
+      title: 'B. Pipelined 64-byte requests on one connection',
+      intro:
+        'Requests per second with 64 and 256 in flight (each answer sends the next request). `x raw corked` compares the 256 column with the corked raw floor.',
+      phases: [
+        ['pipe64', '64 in flight'],
+        ['pipe256', '256 in flight'],
+      ],
+      metric: 'rps',
+      format: kilo,
+      reference: {
+        label: 'raw corked',
+        stat: (p, t, phase) => get(results.summary, ['socket', p, t, 'raw-cork', phase, 'rps']),
+      },
+    }),
+    cpuSection(results, placements),
+    throughputSection(results, placements, {
+      title: 'C. Bulk: 1 MiB messages echoed',
+      intro:
+        'MiB/s of payload echoed (each message crosses twice), with 1 and 4 in flight. `x best raw` compares the 4-in-flight column with the best Node raw variant of that run. node-ipc carries a 1 MiB string (it has no binary payloads).',
+      phases: [
+        ['bulk1', '1 in flight'],
+        ['bulk4', '4 in flight'],
+      ],
+      metric: 'MiBps',
+      format: (x) => num(x, 0),
+      reference: { label: 'best raw', stat: (p, t, phase) => bestRawStat(results, p, t, phase) },
+    }),
+    oneshotSection(results, placements),
+    memorySection(results),
+    framingSection(results),
+    '## Implementations',
+    '',
+    table(
+      ['name', 'what runs'],
+      results.implementations.map((impl) => [`${impl.label} (\`${impl.name}\`)`, impl.note ?? '']),
+      { numeric: false },
+    ),
+    '',
+  ];
+  if (results.summary.problems.length > 0) {
+    lines.push('## Problems seen during the run', '', ...results.summary.problems.map((p) => `- ${p}`), '');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A short plain-text summary for the terminal. */
+export function renderSummary(results) {
+  const lines = ['Targets:'];
+  for (const t of results.targets) {
+    const value = t.absolute ? `${num(t.value)} ms` : `${num(t.value, 2)}x`;
+    const limit = `${t.better === 'lower' ? '<=' : '>='} ${t.limit}${t.absolute ? ' ms' : 'x'}`;
+    lines.push(
+      `  ${t.met ? 'met    ' : 'NOT MET'}  ${t.target.padEnd(36)} ${t.placement.padEnd(5)} ${t.transport.padEnd(4)} ${value.padStart(9)}  (${limit})`,
+    );
+  }
+  lines.push('AF_UNIX vs TCP (x faster):');
+  for (const row of results.unixVsTcp) {
+    lines.push(
+      `  ${row.workload.padEnd(24)} ${row.placement.padEnd(5)} unixipc ${row.unixipc ? num(row.unixipc.value, 2) : '-'}x  raw ${row.raw ? num(row.raw.value, 2) : '-'}x`,
+    );
+  }
+  if (results.summary.problems.length)
+    lines.push(`${results.summary.problems.length} problem(s); see the JSON/report`);
+  return lines.join('\n');
+}

@@ -1,0 +1,237 @@
+import { summarize } from './stats.mjs';
+
+/** What is reported for each phase of workloads A-C. */
+export const PHASE_METRICS = {
+  seq: ['p50', 'p99', 'p999', 'rps', 'cpuUs'],
+  pipe64: ['rps', 'cpuUs'],
+  pipe256: ['rps', 'cpuUs'],
+  bulk1: ['MiBps', 'cpuUs'],
+  bulk4: ['MiBps', 'cpuUs'],
+};
+const ONESHOT_METRICS = ['overBareMs', 'wallMs', 'bareMs', 'importMs', 'callMs'];
+const MEM_METRICS = ['perConnBytes', 'heapPerConnBytes', 'externalPerConnBytes'];
+export const RAW_VARIANTS = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle', 'c'];
+const NODE_RAW_VARIANTS = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle'];
+
+function slot(root, ...keys) {
+  let node = root;
+  for (const key of keys) node = node[key] ??= {};
+  return node;
+}
+
+/** Per-round values grouped, then summarized as median with min-max. */
+export function buildSummary(runs) {
+  const socket = {};
+  const oneshot = {};
+  const mem = {};
+  const framing = {};
+  const problems = [];
+  const collect = (target, key, value) => {
+    if (target[key] === undefined) target[key] = [];
+    target[key].push(value);
+  };
+  for (const run of runs) {
+    const where = [run.placement, run.transport, run.impl].filter(Boolean).join(' / ');
+    if (run.error) {
+      problems.push(`round ${run.round}, ${run.kind} ${where}: ${run.error}`);
+      continue;
+    }
+    if (run.kind === 'socket') {
+      for (const [phase, result] of Object.entries(run.results)) {
+        if (result.error) {
+          problems.push(`round ${run.round}, ${where}, ${phase}: ${result.error}`);
+          continue;
+        }
+        if (result.stalled)
+          problems.push(`round ${run.round}, ${where}, ${phase}: answers stopped (stalled)`);
+        const node = slot(socket, run.placement, run.transport, run.impl, phase);
+        for (const metric of PHASE_METRICS[phase] ?? []) collect(node, metric, result[metric]);
+      }
+    } else if (run.kind === 'oneshot') {
+      const node = slot(oneshot, run.placement, run.transport, run.impl);
+      for (const metric of ONESHOT_METRICS) collect(node, metric, run[metric]);
+    } else if (run.kind === 'mem') {
+      const node = slot(mem, run.transport, run.impl);
+      for (const metric of MEM_METRICS) collect(node, metric, run[metric]);
+    } else if (run.kind === 'framing') {
+      for (const [metric, value] of Object.entries(run.results)) collect(framing, metric, value);
+    }
+  }
+  const fold = (node, depth) => {
+    for (const [key, value] of Object.entries(node)) {
+      node[key] = depth === 0 ? { ...summarize(value), rounds: value } : fold(value, depth - 1);
+    }
+    return node;
+  };
+  return {
+    socket: fold(socket, 4),
+    oneshot: fold(oneshot, 3),
+    mem: fold(mem, 2),
+    framing: fold(framing, 0),
+    problems,
+  };
+}
+
+export function get(summary, path) {
+  let node = summary;
+  for (const key of path) {
+    node = node?.[key];
+    if (node === undefined) return undefined;
+  }
+  return node;
+}
+
+/**
+ * unixipc over a reference: the ratio of the medians, and the range of the
+ * per-round ratios (rounds are interleaved, so round r of both ran close in time).
+ */
+export function ratio(a, b) {
+  if (!a || !b || !(a.n > 0) || !(b.n > 0)) return undefined;
+  const perRound = [];
+  for (let i = 0; i < Math.min(a.rounds.length, b.rounds.length); i++) {
+    const r = a.rounds[i] / b.rounds[i];
+    if (Number.isFinite(r)) perRound.push(r);
+  }
+  return {
+    value: a.median / b.median,
+    min: perRound.length ? Math.min(...perRound) : Number.NaN,
+    max: perRound.length ? Math.max(...perRound) : Number.NaN,
+  };
+}
+
+function bestRaw(summary, placement, transport, phase, includeC) {
+  let best;
+  for (const impl of includeC ? RAW_VARIANTS : NODE_RAW_VARIANTS) {
+    const s = get(summary, ['socket', placement, transport, impl, phase, 'MiBps']);
+    if (s && s.n > 0 && (!best || s.median > best.stat.median)) best = { impl, stat: s };
+  }
+  return best;
+}
+
+/** Every target of the issue, per placement and transport, with the measured ratio. */
+export function evaluateTargets(summary, placements, transports) {
+  const out = [];
+  const add = (target, placement, transport, measured, limit, better, detail) => {
+    if (measured === undefined) return;
+    const met = better === 'lower' ? measured.value <= limit : measured.value >= limit;
+    out.push({ target, placement, transport, ...measured, limit, better, met, detail });
+  };
+  for (const transport of transports) {
+    for (const placement of placements) {
+      const s = (impl, phase, metric) => get(summary, ['socket', placement, transport, impl, phase, metric]);
+      const seqLimit = placement === 'same' ? 1.2 : 1.1;
+      add(
+        'sequential p50 vs raw',
+        placement,
+        transport,
+        ratio(s('unixipc', 'seq', 'p50'), s('raw', 'seq', 'p50')),
+        seqLimit,
+        'lower',
+      );
+      add(
+        'sequential p99 vs raw',
+        placement,
+        transport,
+        ratio(s('unixipc', 'seq', 'p99'), s('raw', 'seq', 'p99')),
+        1.25,
+        'lower',
+      );
+      add(
+        'pipelined 256 vs corked raw',
+        placement,
+        transport,
+        ratio(s('unixipc', 'pipe256', 'rps'), s('raw-cork', 'pipe256', 'rps')),
+        0.7,
+        'higher',
+      );
+      for (const phase of ['bulk1', 'bulk4']) {
+        const depth = phase.slice(4);
+        const best = bestRaw(summary, placement, transport, phase, false);
+        if (best) {
+          add(
+            `bulk 1 MiB x${depth} vs best raw`,
+            placement,
+            transport,
+            ratio(s('unixipc', phase, 'MiBps'), best.stat),
+            0.9,
+            'higher',
+            `best Node raw variant: ${best.impl}`,
+          );
+        }
+        add(
+          `bulk 1 MiB x${depth} vs zeromq`,
+          placement,
+          transport,
+          ratio(s('unixipc', phase, 'MiBps'), s('zeromq', phase, 'MiBps')),
+          1,
+          'higher',
+        );
+      }
+      const one = get(summary, ['oneshot', placement, transport, 'unixipc']);
+      if (one?.overBareMs?.n > 0) {
+        add('one-shot over bare node (ms)', placement, transport, absolute(one.overBareMs), 5, 'lower');
+        add('import time (ms)', placement, transport, absolute(one.importMs), 10, 'lower');
+      }
+    }
+    const memory = (impl) => get(summary, ['mem', transport, impl, 'perConnBytes']);
+    add(
+      'memory per idle connection vs net',
+      'cross',
+      transport,
+      ratio(memory('unixipc'), memory('raw')),
+      1.5,
+      'lower',
+    );
+  }
+  return out;
+}
+
+function absolute(stat) {
+  return { value: stat.median, min: stat.min, max: stat.max, absolute: true };
+}
+
+/**
+ * How much faster AF_UNIX is than TCP, per workload and placement, through
+ * unixipc and through raw net: >1 means AF_UNIX is better.
+ */
+export function unixVsTcp(summary, placements) {
+  const rows = [];
+  const phases = [
+    ['sequential p50', 'seq', 'p50', 'lower'],
+    ['sequential p99', 'seq', 'p99', 'lower'],
+    ['pipelined 64', 'pipe64', 'rps', 'higher'],
+    ['pipelined 256', 'pipe256', 'rps', 'higher'],
+    ['bulk 1 MiB x1', 'bulk1', 'MiBps', 'higher'],
+    ['bulk 1 MiB x4', 'bulk4', 'MiBps', 'higher'],
+  ];
+  for (const [label, phase, metric, better] of phases) {
+    for (const placement of placements) {
+      const row = { workload: label, placement };
+      for (const impl of ['unixipc', 'raw']) {
+        const unix = get(summary, ['socket', placement, 'unix', impl, phase, metric]);
+        const tcp = get(summary, ['socket', placement, 'tcp', impl, phase, metric]);
+        row[impl] = better === 'lower' ? ratio(tcp, unix) : ratio(unix, tcp);
+      }
+      rows.push(row);
+    }
+  }
+  for (const placement of placements) {
+    const row = { workload: 'one-shot wall time', placement };
+    for (const impl of ['unixipc', 'raw']) {
+      const unix = get(summary, ['oneshot', placement, 'unix', impl, 'wallMs']);
+      const tcp = get(summary, ['oneshot', placement, 'tcp', impl, 'wallMs']);
+      row[impl] = ratio(tcp, unix);
+      if (unix && tcp) row[`${impl}DeltaMs`] = tcp.median - unix.median;
+    }
+    rows.push(row);
+  }
+  const row = { workload: 'memory per connection', placement: 'cross' };
+  for (const impl of ['unixipc', 'raw']) {
+    row[impl] = ratio(
+      get(summary, ['mem', 'tcp', impl, 'perConnBytes']),
+      get(summary, ['mem', 'unix', impl, 'perConnBytes']),
+    );
+  }
+  rows.push(row);
+  return rows;
+}
