@@ -140,7 +140,7 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
       if (early) early.push([name, data]);
       else client?.emit(name, data);
     },
-    onClose: (error) => client?.emit('close', error),
+    onClose: (_connection, error) => client?.emit('close', error),
   });
   const where = formatEndpoint(parsed);
   const remaining = Math.max(1, connectTimeout - (Date.now() - started));

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Connection, type Handler } from './connection/connection.ts';
+import { Connection, type ConnectionOptions, type Handler } from './connection/connection.ts';
 import type { Peer } from './connection/context.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, parseEndpoint } from './endpoint.ts';
@@ -95,6 +95,7 @@ export class Server extends EventEmitter<ServerEvents> {
   private closing: Promise<void> | undefined;
   private watchdog: PathWatchdog | undefined;
   private readonly onSignal: (signal: NodeJS.Signals) => void;
+  private sharedOptions: { listener: Listener; options: ConnectionOptions } | undefined;
 
   /** @internal use serve() */
   constructor(listener: Listener, options: ServeOptions, listenOptions: ListenOptions) {
@@ -244,6 +245,32 @@ export class Server extends EventEmitter<ServerEvents> {
     await Promise.all(all);
   }
 
+  /** One options object for all connections of the current listener (its token). */
+  private connectionOptions(): ConnectionOptions {
+    const listener = this.listener;
+    if (this.sharedOptions?.listener === listener) return this.sharedOptions.options;
+    const token = listener.token;
+    const options: ConnectionOptions = {
+      role: 'server',
+      transport: listener.transport,
+      maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      requestTimeout: 0,
+      maxInFlight: this.options.maxInFlight ?? 1024,
+      handshakeTimeout: this.options.handshakeTimeout ?? 10_000,
+      heartbeatInterval: this.options.heartbeatInterval ?? 15_000,
+      maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024 * 1024,
+      lookup: (method) => this.handlers.get(method),
+      authorize: token === undefined ? undefined : (given) => tokenMatches(token, given),
+      onOpen: (connection) => this.emit('connection', connection),
+      onClose: (connection, error) => {
+        this.connections.delete(connection);
+        this.emit('disconnect', connection, error);
+      },
+    };
+    this.sharedOptions = { listener, options };
+    return options;
+  }
+
   private accept(socket: Socket): void {
     if (this.closing) {
       socket.destroy();
@@ -257,24 +284,7 @@ export class Server extends EventEmitter<ServerEvents> {
       socket.end(encodeMessage(Kind.ERROR, 0, '', toWireError(refusal)) as Buffer);
       return;
     }
-    const token = this.listener.token;
-    const connection: Connection = new Connection(socket, {
-      role: 'server',
-      transport: this.transport,
-      maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      requestTimeout: 0,
-      maxInFlight: this.options.maxInFlight ?? 1024,
-      handshakeTimeout: this.options.handshakeTimeout ?? 10_000,
-      heartbeatInterval: this.options.heartbeatInterval ?? 15_000,
-      maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024 * 1024,
-      lookup: (method) => this.handlers.get(method),
-      authorize: token === undefined ? undefined : (given) => tokenMatches(token, given),
-      onOpen: () => this.emit('connection', connection),
-      onClose: (error) => {
-        this.connections.delete(connection);
-        this.emit('disconnect', connection, error);
-      },
-    });
+    const connection = new Connection(socket, this.connectionOptions());
     this.connections.add(connection);
     debug('server %s: connection %d accepted', this.endpoint, connection.id);
   }

@@ -55,8 +55,8 @@ export interface ConnectionOptions {
   /** Client role: the token to present in the hello. */
   token?: string | undefined;
   /** Called once the hello exchange has succeeded. */
-  onOpen?: () => void;
-  onClose?: (error: IpcError | undefined) => void;
+  onOpen?: (connection: Connection) => void;
+  onClose?: (connection: Connection, error: IpcError | undefined) => void;
 }
 
 const ERROR_FLUSH_MS = 1_000;
@@ -67,6 +67,9 @@ function asIpcError(error: unknown): IpcError {
 }
 
 /**
+ * Options are shared by all of a server's connections (one object, not one
+ * per connection); the callbacks get the connection.
+ *
  * One peer: the hello, frames in and out (batched per tick), backpressure,
  * liveness and close. Requests live in `Outgoing` (ours) and `Incoming`
  * (theirs). Symmetric: the same code serves the client and the server side;
@@ -90,8 +93,9 @@ export class Connection implements Peer, Link {
   private helloTimer: NodeJS.Timeout | undefined;
   private helloResolve: (() => void) | undefined;
   private helloReject: ((error: IpcError) => void) | undefined;
-  private readonly closedPromise: Promise<void>;
-  private resolveClosed!: () => void;
+  /** Made only if someone waits for the close: most connections never need it. */
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
   private heartbeat: Heartbeat | undefined;
 
@@ -99,15 +103,8 @@ export class Connection implements Peer, Link {
     this.channel = channel;
     this.options = options;
     this.transport = options.transport;
-    this.closedPromise = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
     this.outgoing = new Outgoing(this, options.requestTimeout);
-    this.incoming = new Incoming(this, this, {
-      maxInFlight: options.maxInFlight,
-      lookup: options.lookup,
-      onNotify: options.onNotify,
-    });
+    this.incoming = new Incoming(this, this, options);
     this.incoming.dispatch = (frame) => {
       try {
         this.dispatch(frame);
@@ -172,6 +169,10 @@ export class Connection implements Peer, Link {
 
   /** Resolves when the underlying socket has closed. */
   get whenClosed(): Promise<void> {
+    if (this.state === 'closed' && this.resolveClosed === undefined) return Promise.resolve();
+    this.closedPromise ??= new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
     return this.closedPromise;
   }
 
@@ -218,17 +219,17 @@ export class Connection implements Peer, Link {
    * waits for what we asked, then ends the socket. Resolves once it has closed.
    */
   close(): Promise<void> {
-    if (this.state === 'closed') return this.closedPromise;
+    if (this.state === 'closed') return this.whenClosed;
     if (this.state === 'hello') {
       this.destroy();
-      return this.closedPromise;
+      return this.whenClosed;
     }
     this.state = 'closing';
     this.whenIdle().then(() => {
       this.flush();
       this.channel.end();
     });
-    return this.closedPromise;
+    return this.whenClosed;
   }
 
   /** Hard stop: every pending request on this side fails with ERR_IPC_CLOSED now. */
@@ -387,7 +388,7 @@ export class Connection implements Peer, Link {
       maxFrameBytes: this.options.maxFrameBytes,
     };
     this.writer.message(Kind.HELLO, 0, '', reply);
-    this.options.onOpen?.();
+    this.options.onOpen?.(this);
   }
 
   // ---- closing ----
@@ -443,7 +444,8 @@ export class Connection implements Peer, Link {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
-    this.resolveClosed();
-    this.options.onClose?.(error);
+    this.resolveClosed?.();
+    this.resolveClosed = undefined;
+    this.options.onClose?.(this, error);
   }
 }

@@ -7,23 +7,34 @@ export interface HeartbeatHooks {
   dead(): void;
 }
 
+/** One timer per interval for all connections, not one per connection: idle connections are cheap. */
+const tickers = new Map<number, { timer: NodeJS.Timeout; beats: Set<Heartbeat> }>();
+
 /**
  * Half-open and stuck peers: once per interval, all quiet since the last
  * beat → PING; still quiet at the next beat → the peer is dead. Anything
  * heard (`heard()` on every read) resets it.
  */
 export class Heartbeat {
-  private readonly timer: NodeJS.Timeout;
   private heardSince = false;
   private pinged = false;
   private lastQueued = 0;
 
   constructor(
-    intervalMs: number,
+    private readonly intervalMs: number,
     private readonly hooks: HeartbeatHooks,
   ) {
-    this.timer = setInterval(() => this.beat(), intervalMs);
-    this.timer.unref();
+    let ticker = tickers.get(intervalMs);
+    if (ticker === undefined) {
+      const beats = new Set<Heartbeat>();
+      const timer = setInterval(() => {
+        for (const heartbeat of beats) heartbeat.beat();
+      }, intervalMs);
+      timer.unref();
+      ticker = { timer, beats };
+      tickers.set(intervalMs, ticker);
+    }
+    ticker.beats.add(this);
   }
 
   heard(): void {
@@ -31,10 +42,16 @@ export class Heartbeat {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    const ticker = tickers.get(this.intervalMs);
+    if (ticker === undefined || !ticker.beats.delete(this)) return;
+    if (ticker.beats.size === 0) {
+      clearInterval(ticker.timer);
+      tickers.delete(this.intervalMs);
+    }
   }
 
-  private beat(): void {
+  /** Called once per interval by the shared timer. */
+  beat(): void {
     const queued = this.hooks.queuedBytes();
     const draining = queued < this.lastQueued;
     this.lastQueued = queued;

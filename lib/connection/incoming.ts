@@ -5,6 +5,8 @@ import { badFrame, decodeValue, frameMeta, Kind, toWireError } from '../protocol
 import { IncomingCall, type Peer, type RequestContext } from './context.ts';
 import { type Link, ReadPause } from './link.ts';
 
+const NO_BYTES = Buffer.alloc(0);
+
 export type Handler = (params: any, ctx: RequestContext) => unknown;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -23,9 +25,9 @@ function isStreamResult(value: unknown): value is AsyncIterable<unknown> {
 export interface IncomingOptions {
   /** Requests handled at once before this side stops reading. */
   maxInFlight: number;
-  lookup: ((method: string) => Handler | undefined) | undefined;
+  lookup?: ((method: string) => Handler | undefined) | undefined;
   /** Notifications with no handler (events, on the client side). */
-  onNotify: ((name: string, data: unknown) => void) | undefined;
+  onNotify?: ((name: string, data: unknown) => void) | undefined;
 }
 
 /**
@@ -34,13 +36,14 @@ export interface IncomingOptions {
  * the maxInFlight limit.
  */
 export class Incoming {
-  private readonly calls = new Map<number, IncomingCall>();
+  /** Requests whose handler is still running (a handler that answers at once is never here). */
+  private calls: Map<number, IncomingCall> | undefined;
   /** Frames read while maxInFlight requests were running: handled in order as those finish. */
   private backlog: Frame[] = [];
   private drainingBacklog = false;
   /** The last method name and its bytes: most connections call a few methods over and over. */
   private lastMethod = '';
-  private lastMethodBytes: Buffer = Buffer.alloc(0);
+  private lastMethodBytes: Buffer = NO_BYTES;
 
   constructor(
     private readonly link: Link,
@@ -50,7 +53,7 @@ export class Incoming {
 
   /** Requests running, plus frames held back. */
   get size(): number {
-    return this.calls.size + this.backlog.length;
+    return (this.calls?.size ?? 0) + this.backlog.length;
   }
 
   /**
@@ -61,7 +64,7 @@ export class Incoming {
   hold(frame: Frame): boolean {
     if (
       this.backlog.length === 0 &&
-      (frame.kind !== Kind.REQUEST || this.calls.size < this.options.maxInFlight)
+      (frame.kind !== Kind.REQUEST || (this.calls?.size ?? 0) < this.options.maxInFlight)
     ) {
       return false;
     }
@@ -73,7 +76,7 @@ export class Incoming {
   onRequest(frame: Frame): void {
     const id = frame.id;
     if (id === 0) throw badFrame('request id 0 is reserved');
-    if (this.calls.has(id)) throw badFrame(`request id ${id} is already in flight`);
+    if (this.calls?.has(id)) throw badFrame(`request id ${id} is already in flight`);
     const method = this.methodOf(frame);
     const params = decodeValue(frame);
     if (this.link.closing) {
@@ -95,7 +98,7 @@ export class Incoming {
     }
     // A handler that answered at once was never cancellable: only one still running is registered.
     if (isThenable(result)) {
-      this.calls.set(id, call);
+      (this.calls ??= new Map()).set(id, call);
       result.then(
         (value) => this.finish(call, value),
         (error) => this.finishError(call, error),
@@ -129,7 +132,7 @@ export class Incoming {
   }
 
   onCancel(id: number): void {
-    const call = this.calls.get(id);
+    const call = this.calls?.get(id);
     if (call === undefined || call.done) return; // already answered: the race is normal
     const reason = new IpcError(ErrorCodes.ABORTED, `"${call.method}" was cancelled by the caller`);
     this.complete(call);
@@ -144,11 +147,11 @@ export class Incoming {
       'the connection closed',
       cause === undefined ? {} : { cause },
     );
-    for (const call of this.calls.values()) {
+    for (const call of this.calls?.values() ?? []) {
       call.done = true;
       call.abort(reason);
     }
-    this.calls.clear();
+    this.calls?.clear();
     this.backlog = [];
   }
 
@@ -158,7 +161,7 @@ export class Incoming {
   private finish(call: IncomingCall, value: unknown): void {
     if (call.done) return;
     if (isStreamResult(value)) {
-      this.calls.set(call.id, call);
+      (this.calls ??= new Map()).set(call.id, call);
       void this.streamOut(call, value);
       return;
     }
@@ -183,7 +186,7 @@ export class Incoming {
 
   private complete(call: IncomingCall): void {
     call.done = true;
-    this.calls.delete(call.id);
+    this.calls?.delete(call.id);
     if (this.backlog.length > 0) this.drainBacklog();
     this.link.checkIdle();
   }
@@ -195,7 +198,7 @@ export class Incoming {
     try {
       while (this.backlog.length > 0 && this.link.writable) {
         const next = this.backlog[0]!;
-        if (next.kind === Kind.REQUEST && this.calls.size >= this.options.maxInFlight) return;
+        if (next.kind === Kind.REQUEST && (this.calls?.size ?? 0) >= this.options.maxInFlight) return;
         this.backlog.shift();
         this.dispatch(next);
       }

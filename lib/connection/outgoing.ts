@@ -21,10 +21,11 @@ const MAX_ID = 0xffffffff;
  * cancelled by us is a protocol error.
  */
 export class Outgoing {
-  private readonly pending = new Map<number, Pending>();
+  // Made on first use: a server's connections rarely send requests of their own.
+  private pending: Map<number, Pending> | undefined;
   /** Ids we cancelled whose final frame has not arrived yet: it is expected, not a protocol error. */
-  private readonly cancelled = new Set<number>();
-  private readonly deadlines = new DeadlineQueue<Pending>((entry) => this.expire(entry, this.defaultTimeout));
+  private cancelled: Set<number> | undefined;
+  private deadlines: DeadlineQueue<Pending> | undefined;
   private nextId = 1;
 
   constructor(
@@ -33,7 +34,7 @@ export class Outgoing {
   ) {}
 
   get size(): number {
-    return this.pending.size;
+    return this.pending?.size ?? 0;
   }
 
   /** Sends a request; `peerMaxFrameBytes` (0: unknown) fails an oversized one alone, unsent. */
@@ -68,13 +69,17 @@ export class Outgoing {
         ),
       );
     }
+    const pending = (this.pending ??= new Map());
     return new Promise((resolve, reject) => {
       const entry = new Pending(id, method, resolve, reject);
-      this.pending.set(id, entry);
+      pending.set(id, entry);
       const timeout = options?.timeout ?? this.defaultTimeout;
       if (timeout > 0 && Number.isFinite(timeout)) {
         if (timeout === this.defaultTimeout && !stream) {
           entry.deadline = Date.now() + timeout;
+          this.deadlines ??= new DeadlineQueue<Pending>((expired) =>
+            this.expire(expired, this.defaultTimeout),
+          );
           entry.queue = this.deadlines;
           this.deadlines.add(entry);
         } else {
@@ -109,15 +114,15 @@ export class Outgoing {
    * cancelled; throws ERR_IPC_BAD_FRAME for an id we never used.
    */
   take(id: number, final: boolean): Pending | undefined {
-    const entry = this.pending.get(id);
+    const entry = this.pending?.get(id);
     if (entry !== undefined) {
       if (final) {
-        this.pending.delete(id);
+        this.pending!.delete(id);
         this.link.checkIdle();
       }
       return entry;
     }
-    if (this.cancelled.has(id)) {
+    if (this.cancelled?.has(id)) {
       if (final) this.cancelled.delete(id);
       return undefined;
     }
@@ -126,10 +131,10 @@ export class Outgoing {
 
   /** Fails everything pending with ERR_IPC_CLOSED (the connection is gone). */
   failAll(cause: IpcError | undefined): void {
-    this.deadlines.clear();
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    this.cancelled.clear();
+    this.deadlines?.clear();
+    const pending = [...(this.pending?.values() ?? [])];
+    this.pending?.clear();
+    this.cancelled?.clear();
     for (const entry of pending) entry.settleError(closedError(entry.method, cause));
   }
 
@@ -139,9 +144,9 @@ export class Outgoing {
 
   /** Ends a request locally and tells the peer to stop working on it. */
   private cancel(entry: Pending, error: IpcError | undefined): void {
-    if (this.pending.get(entry.id) !== entry) return;
+    if (this.pending?.get(entry.id) !== entry) return;
     this.pending.delete(entry.id);
-    this.cancelled.add(entry.id);
+    (this.cancelled ??= new Set()).add(entry.id);
     if (error !== undefined) entry.settleError(error);
     else entry.dispose();
     if (this.link.writable) this.link.message(Kind.CANCEL, entry.id, '', undefined);
@@ -150,7 +155,7 @@ export class Outgoing {
 
   private allocateId(): number {
     let id = this.nextId;
-    while (this.pending.has(id) || this.cancelled.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    while (this.pending?.has(id) || this.cancelled?.has(id)) id = id >= MAX_ID ? 1 : id + 1;
     this.nextId = id >= MAX_ID ? 1 : id + 1;
     return id;
   }

@@ -2,7 +2,12 @@ import { byteLength, HEADER_SIZE, writeFrame } from '../framing/index.ts';
 import { type Encoded, Encoding, prepareValue, SEPARATE_WRITE_BYTES } from '../protocol/index.ts';
 import type { Channel } from './channel.ts';
 
-/** Frames are encoded straight into slabs of this size... */
+/**
+ * Frames are encoded straight into slabs. The first is small and comes from
+ * Node's shared buffer pool (most connections write little: an idle one costs
+ * no slab of its own); each next one doubles, up to this size...
+ */
+const FIRST_SLAB_BYTES = 1024;
 const SLAB_BYTES = 64 * 1024;
 /** ...and a batch this large is written at once instead of waiting for the end of the tick. */
 const FLUSH_BYTES = 32 * 1024;
@@ -20,7 +25,7 @@ function flushOnTick(writer: FrameWriter): void {
  * Reports backpressure, and overflow past `maxQueuedBytes` (a peer that does not read).
  */
 export class FrameWriter {
-  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private slab = Buffer.allocUnsafe(FIRST_SLAB_BYTES);
   /** The batch not yet handed to the socket: slab[start, end). */
   private start = 0;
   private end = 0;
@@ -124,7 +129,8 @@ export class FrameWriter {
   private reserve(bytes: number): number {
     if (this.end + bytes > this.slab.length) {
       this.flush();
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
+      const size = Math.max(Math.min(this.slab.length * 2, SLAB_BYTES), bytes);
+      this.slab = Buffer.allocUnsafeSlow(size);
       this.start = 0;
       this.end = 0;
     }

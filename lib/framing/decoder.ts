@@ -33,7 +33,8 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly maxFrameBytes: number;
   private readonly onFrame: (frame: Frame) => void;
-  private readonly header = Buffer.allocUnsafe(HEADER_SIZE);
+  /** Assembles a header split across chunks; made the first time one is. */
+  private header: Buffer | undefined;
   private headerFilled = 0;
   private body: Buffer | null = null;
   private bodyFilled = 0;
@@ -78,6 +79,7 @@ export class FrameDecoder {
         offset += HEADER_SIZE;
       } else {
         const take = Math.min(HEADER_SIZE - this.headerFilled, end - offset);
+        this.header ??= Buffer.allocUnsafe(HEADER_SIZE);
         chunk.copy(this.header, this.headerFilled, offset, offset + take);
         this.headerFilled += take;
         offset += take;
