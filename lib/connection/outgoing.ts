@@ -61,6 +61,10 @@ export class Outgoing {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (!this.link.writable) {
+      // Writing it overflowed a peer that does not read, and the connection is gone.
+      return Promise.reject(closedError(method, undefined));
+    }
     if (bodyBytes < 0) {
       return Promise.reject(
         new IpcError(

@@ -225,6 +225,28 @@ describe('paths and permissions', () => {
   });
 });
 
+describe('service names', () => {
+  it('serves and reaches { name } under $XDG_RUNTIME_DIR, from another process too', async () => {
+    const runtime = tempDir();
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    try {
+      await using server = await serve({ name: 'svc-test' }, { handlers: { hi: () => 'hi' } });
+      expect(server.endpoint).toBe(`unix:${join(runtime, 'svc-test.sock')}`);
+      expect(await call(join(runtime, 'svc-test.sock'), 'hi')).toBe('hi');
+      await using client = await connect({ name: 'svc-test' });
+      expect(await client.request('hi')).toBe('hi');
+      const cli = await startFixture('client.mjs', [join(runtime, 'svc-test.sock'), 'hi'], 10_000, {
+        XDG_RUNTIME_DIR: runtime,
+      });
+      expect(cli.line).toBe('"hi"');
+    } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
+  });
+});
+
 describe('connecting to nothing', () => {
   it('names the path and says why', async () => {
     const dir = tempDir();

@@ -23,10 +23,13 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint({ port: 0 })).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 0 });
     expect(parseEndpoint({ host: '::1', port: 5 })).toEqual({ kind: 'tcp', host: '::1', port: 5 });
     const dir = mkdtempSync(join(tmpdir(), 'uipc-ep-'));
+    const saved = process.env.XDG_RUNTIME_DIR;
     try {
       process.env.XDG_RUNTIME_DIR = dir;
       expect(parseEndpoint({ name: 'svc' })).toEqual({ kind: 'path', path: join(dir, 'svc.sock') });
     } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
       rmSync(dir, { recursive: true });
     }
   });
