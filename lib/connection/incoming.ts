@@ -98,7 +98,7 @@ export class Incoming {
     }
     // A handler that answered at once was never cancellable: only one still running is registered.
     if (isThenable(result)) {
-      (this.calls ??= new Map()).set(id, call);
+      this.register(call);
       result.then(
         (value) => this.finish(call, value),
         (error) => this.finishError(call, error),
@@ -155,13 +155,18 @@ export class Incoming {
     this.backlog = [];
   }
 
+  private register(call: IncomingCall): void {
+    this.calls ??= new Map();
+    this.calls.set(call.id, call);
+  }
+
   /** Dispatches a frame (set by the connection: held frames go back through it). */
   dispatch: (frame: Frame) => void = () => {};
 
   private finish(call: IncomingCall, value: unknown): void {
     if (call.done) return;
     if (isStreamResult(value)) {
-      (this.calls ??= new Map()).set(call.id, call);
+      this.register(call);
       void this.streamOut(call, value);
       return;
     }

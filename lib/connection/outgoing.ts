@@ -73,7 +73,8 @@ export class Outgoing {
         ),
       );
     }
-    const pending = (this.pending ??= new Map());
+    this.pending ??= new Map();
+    const pending = this.pending;
     return new Promise((resolve, reject) => {
       const entry = new Pending(id, method, resolve, reject);
       pending.set(id, entry);
@@ -150,7 +151,8 @@ export class Outgoing {
   private cancel(entry: Pending, error: IpcError | undefined): void {
     if (this.pending?.get(entry.id) !== entry) return;
     this.pending.delete(entry.id);
-    (this.cancelled ??= new Set()).add(entry.id);
+    this.cancelled ??= new Set();
+    this.cancelled.add(entry.id);
     if (error !== undefined) entry.settleError(error);
     else entry.dispose();
     if (this.link.writable) this.link.message(Kind.CANCEL, entry.id, '', undefined);
