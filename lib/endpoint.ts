@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ErrorCodes, IpcError } from './errors.ts';
+import { os } from './lazy.ts';
 
 /** A socket path (or, on Linux, an abstract name starting with "\0"). */
 export interface PathEndpoint {
@@ -111,7 +111,7 @@ export function resolveSocketPath(name: string, options: ResolveOptions = {}): s
   const runtime = process.env.XDG_RUNTIME_DIR;
   if (runtime && isAbsolute(runtime)) return join(runtime, `${name}.sock`);
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  const dir = join(tmpdir(), `unixipc-${uid}`);
+  const dir = join(os().tmpdir(), `unixipc-${uid}`);
   if (options.create !== false) ensurePrivateDir(dir);
   return join(dir, `${name}.sock`);
 }

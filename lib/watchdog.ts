@@ -1,6 +1,6 @@
-import { lstat } from 'node:fs/promises';
 import { debug } from './debug.ts';
 import { systemCode } from './errors.ts';
+import { fsp } from './lazy.ts';
 import type { Listener } from './transport/index.ts';
 
 export type PathLostAction = 'rebind' | 'fatal';
@@ -50,7 +50,7 @@ export class PathWatchdog {
       }
       let kind: string | undefined;
       try {
-        const st = await lstat(this.path);
+        const st = await fsp().lstat(this.path);
         kind = st.isSocket() ? 'socket' : st.isFile() ? 'file or descriptor' : 'something else';
       } catch (error) {
         if (systemCode(error) !== 'ENOENT') return;

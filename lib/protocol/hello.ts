@@ -1,4 +1,4 @@
-import { crypto } from '../lazy-crypto.ts';
+import { crypto } from '../lazy.ts';
 import { badFrame } from './codec.ts';
 import { PROTOCOL_VERSION } from './messages.ts';
 

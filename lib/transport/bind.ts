@@ -1,10 +1,10 @@
 import type { Stats } from 'node:fs';
-import { chmod, type FileHandle, link, lstat, mkdir, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
-import { crypto } from '../lazy-crypto.ts';
+import { crypto, fsp } from '../lazy.ts';
 import { DESCRIPTOR_VERSION, newToken, writeDescriptorTemp } from './descriptor.ts';
 import { inspectPath } from './inspect.ts';
 import { type Listener, listenServer, NetListener } from './listener.ts';
@@ -50,7 +50,7 @@ function listenError(path: string, what: string, cause: unknown): IpcError {
 async function prepareDir(dir: string, allowShared: boolean): Promise<void> {
   let mkdirError: unknown;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsp().mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     // EEXIST/ENOTDIR: something that is not a directory is in the way; say so below.
     if (systemCode(error) !== 'EEXIST' && systemCode(error) !== 'ENOTDIR') {
@@ -60,7 +60,7 @@ async function prepareDir(dir: string, allowShared: boolean): Promise<void> {
   }
   let st: Stats;
   try {
-    st = await stat(dir);
+    st = await fsp().stat(dir);
   } catch (error) {
     throw listenError(dir, 'inspect the directory', error);
   }
@@ -83,14 +83,14 @@ async function prepareDir(dir: string, allowShared: boolean): Promise<void> {
 async function unlinkIfSame(path: string, seen: Stats): Promise<boolean> {
   let now: Stats;
   try {
-    now = await lstat(path);
+    now = await fsp().lstat(path);
   } catch (error) {
     if (systemCode(error) === 'ENOENT') return true;
     throw listenError(path, 'inspect', error);
   }
   if (now.ino !== seen.ino || now.dev !== seen.dev) return false;
   try {
-    await unlink(path);
+    await fsp().unlink(path);
   } catch (error) {
     if (systemCode(error) !== 'ENOENT') throw listenError(path, 'remove the stale file at', error);
   }
@@ -155,9 +155,9 @@ async function bindUnix(path: string, options: BindOptions): Promise<Listener | 
     throw error;
   }
   try {
-    await chmod(temp, options.mode ?? 0o600);
+    await fsp().chmod(temp, options.mode ?? 0o600);
     try {
-      await link(temp, path);
+      await fsp().link(temp, path);
     } catch (error) {
       if (systemCode(error) === 'EEXIST') {
         server.close();
@@ -166,8 +166,8 @@ async function bindUnix(path: string, options: BindOptions): Promise<Listener | 
       }
       throw error;
     }
-    const st = await lstat(path);
-    await unlink(temp);
+    const st = await fsp().lstat(path);
+    await fsp().unlink(temp);
     debug('bind %s: listening (AF_UNIX, bound as %s)', path, short.address);
     return new NetListener(server, 'unix', `unix:${path}`, {
       path,
@@ -205,9 +205,9 @@ async function bindTcp(path: string, options: BindOptions): Promise<Listener | u
     handle = written.handle;
     if (options.mode !== undefined) await handle.chmod(options.mode);
     try {
-      await link(written.tempPath, path);
+      await fsp().link(written.tempPath, path);
     } catch (error) {
-      await unlink(written.tempPath);
+      await fsp().unlink(written.tempPath);
       if (systemCode(error) === 'EEXIST') {
         await handle.close();
         server.close();
@@ -215,7 +215,7 @@ async function bindTcp(path: string, options: BindOptions): Promise<Listener | u
       }
       throw error;
     }
-    await unlink(written.tempPath);
+    await fsp().unlink(written.tempPath);
     const st = await handle.stat();
     debug('bind %s: listening on tcp://127.0.0.1:%d (descriptor written)', path, port);
     const fh = handle;

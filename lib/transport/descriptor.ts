@@ -1,6 +1,6 @@
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { crypto } from '../lazy-crypto.ts';
+import { crypto, fsp } from '../lazy.ts';
 
 /**
  * The file a TCP-fallback server leaves at a path-style endpoint, so that
@@ -48,7 +48,7 @@ export function parseDescriptor(text: string): Descriptor | undefined {
 }
 
 export async function readDescriptor(path: string): Promise<Descriptor | undefined> {
-  const text = await readFile(path, 'utf8');
+  const text = await fsp().readFile(path, 'utf8');
   return text.length > DESCRIPTOR_MAX_BYTES ? undefined : parseDescriptor(text);
 }
 
@@ -62,7 +62,7 @@ export async function writeDescriptorTemp(
   descriptor: Descriptor,
 ): Promise<{ tempPath: string; handle: FileHandle }> {
   const tempPath = join(dirname(path), `.${basename(path)}.${crypto().randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tempPath, 'wx', 0o600);
+  const handle = await fsp().open(tempPath, 'wx', 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(descriptor)}\n`);
     await handle.sync();

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
+import { fsp } from '../lazy.ts';
 import { DESCRIPTOR_MAX_BYTES, type Descriptor, readDescriptor } from './descriptor.ts';
 import { pidAlive } from './lock.ts';
 import { probe } from './sockets.ts';
@@ -30,7 +30,7 @@ export function describeStat(st: Stats): string {
 export async function inspectPath(path: string): Promise<PathState> {
   let st: Stats;
   try {
-    st = await lstat(path);
+    st = await fsp().lstat(path);
   } catch (error) {
     if (systemCode(error) === 'ENOENT') return { state: 'absent' };
     throw new IpcError(ErrorCodes.LISTEN, `cannot inspect ${path}: ${(error as Error).message}`, {

@@ -1,7 +1,7 @@
-import { lstat, unlink } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { debug } from '../debug.ts';
 import { systemCode } from '../errors.ts';
+import { fsp } from '../lazy.ts';
 import { removeOnExit } from './exit-cleanup.ts';
 import { acquirePathLock } from './lock.ts';
 
@@ -77,7 +77,7 @@ export class NetListener implements Listener {
   async ownsPath(): Promise<boolean> {
     if (this.owned === undefined) return false;
     try {
-      const st = await lstat(this.owned.path);
+      const st = await fsp().lstat(this.owned.path);
       return st.ino === this.owned.ino && st.dev === this.owned.dev;
     } catch {
       return false;
@@ -97,9 +97,11 @@ export class NetListener implements Listener {
       const unlock = await acquirePathLock(owned.path, 2_000).catch(() => undefined);
       try {
         if (await this.ownsPath()) {
-          await unlink(owned.path).catch((error) => {
-            if (systemCode(error) !== 'ENOENT') throw error;
-          });
+          await fsp()
+            .unlink(owned.path)
+            .catch((error) => {
+              if (systemCode(error) !== 'ENOENT') throw error;
+            });
           debug('close %s: removed its own file', owned.path);
         } else {
           debug('close %s: the file there is no longer ours; left alone', owned.path);

@@ -1,9 +1,7 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
-import { crypto } from '../lazy-crypto.ts';
+import { crypto, fsp, sleep } from '../lazy.ts';
 
 export type Unlock = () => Promise<void>;
 
@@ -50,16 +48,20 @@ function tryAbstract(key: string): Promise<Unlock | undefined> {
 // Not Linux: untested here (CI runs on Linux); kept simple on purpose.
 async function tryLockDir(dir: string): Promise<Unlock | undefined> {
   try {
-    await mkdir(dir, { mode: 0o700 });
+    await fsp().mkdir(dir, { mode: 0o700 });
   } catch (error) {
     if (systemCode(error) !== 'EEXIST') throw error;
-    const pid = Number(await readFile(`${dir}/pid`, 'utf8').catch(() => 'NaN'));
+    const pid = Number(
+      await fsp()
+        .readFile(`${dir}/pid`, 'utf8')
+        .catch(() => 'NaN'),
+    );
     if (Number.isInteger(pid) && pidAlive(pid)) return undefined;
-    await rm(dir, { recursive: true, force: true });
+    await fsp().rm(dir, { recursive: true, force: true });
     return undefined;
   }
-  await writeFile(`${dir}/pid`, String(process.pid));
-  return () => rm(dir, { recursive: true, force: true });
+  await fsp().writeFile(`${dir}/pid`, String(process.pid));
+  return () => fsp().rm(dir, { recursive: true, force: true });
 }
 
 export function pidAlive(pid: number): boolean {

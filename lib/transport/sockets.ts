@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { systemCode } from '../errors.ts';
+import { sleep } from '../lazy.ts';
 import { shortAddress } from './socket-path.ts';
 
 export type { Socket };
