@@ -32,12 +32,12 @@ import {
   connect,
   ErrorCodes,
   encodeFrame,
-  type Frame,
   FrameDecoder,
   HEADER_SIZE,
   isIpcError,
 } from '../../lib/index.ts';
 import { WIRE_ERROR_CODES } from '../../lib/protocol/index.ts';
+import { type Plain, plain } from '../frames.ts';
 import { cleanup, killAll, type LineProcess, startOptionsServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
@@ -66,24 +66,6 @@ const K = {
   PING: 9,
   PONG: 10,
 } as const;
-
-interface Plain {
-  kind: number;
-  flags: number;
-  id: number;
-  meta: string;
-  data: Buffer;
-}
-
-function plain(frame: Frame): Plain {
-  return {
-    kind: frame.kind,
-    flags: frame.flags,
-    id: frame.id,
-    meta: frame.body.toString('utf8', 0, frame.metaLength),
-    data: Buffer.from(frame.body.subarray(frame.metaLength)),
-  };
-}
 
 function sameFrame(a: Plain, b: Plain): boolean {
   return (

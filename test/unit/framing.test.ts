@@ -1,25 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIpcError } from '../../lib/errors.ts';
-import { encodeFrame, type Frame, FrameDecoder, HEADER_SIZE, writeHeader } from '../../lib/framing/index.ts';
-
-interface Plain {
-  kind: number;
-  flags: number;
-  id: number;
-  meta: string;
-  data: Buffer;
-}
-
-function plain(frame: Frame): Plain {
-  return {
-    kind: frame.kind,
-    flags: frame.flags,
-    id: frame.id,
-    meta: frame.body.toString('utf8', 0, frame.metaLength),
-    data: Buffer.from(frame.body.subarray(frame.metaLength)),
-  };
-}
+import { encodeFrame, FrameDecoder, HEADER_SIZE, writeHeader } from '../../lib/framing/index.ts';
+import { type Plain, plain } from '../frames.ts';
 
 function decodeAll(chunks: Buffer[], maxFrameBytes?: number): Plain[] {
   const out: Plain[] = [];
