@@ -54,6 +54,8 @@ const CLOSE_BOUND_MS = 3_000;
 const FIXTURE_HANDLERS = new Set(['echo', 'delayedEcho', 'blob', 'inspect', 'stats', 'exit']);
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 
+// The kind numbers as PROTOCOL.md gives them, written out rather than imported from lib/:
+// the model must fail if the implementation ever renumbers them.
 const K = {
   HELLO: 1,
   REQUEST: 2,
