@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyzeProfile } from './lib/cpuprofile.mjs';
 import { IMPLS } from './lib/impls.mjs';
+import { clientArgs } from './lib/jobs.mjs';
 import { Child, killAll } from './lib/procs.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -79,17 +80,7 @@ async function profileOne(name, plan) {
     [
       '--cpu-prof',
       `--cpu-prof-dir=${profDir('client')}`,
-      join(BENCH, 'impl', 'client.mjs'),
-      '--client',
-      impl.client,
-      '--address',
-      JSON.stringify(address),
-      '--plan',
-      JSON.stringify(plan),
-      '--variant',
-      JSON.stringify(impl.variant),
-      '--payload',
-      impl.payload,
+      ...clientArgs(join(BENCH, 'impl', 'client.mjs'), impl, address, plan),
     ],
     { cpu: cpus.client },
   );

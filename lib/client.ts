@@ -3,8 +3,8 @@ import { Connection, type RequestOptions } from './connection/connection.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, MAX_META_BYTES } from './framing/index.ts';
-import { RESERVED_EVENT_NAMES } from './protocol/index.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from './framing/index.ts';
+import { checkName, RESERVED_EVENT_NAMES } from './protocol/index.ts';
 import { dial } from './transport/index.ts';
 
 export type { RequestOptions } from './connection/connection.ts';
@@ -20,12 +20,6 @@ export interface ConnectOptions {
   maxFrameBytes?: number;
   /** Ping a silent server after this many ms; give up on it if it stays silent as long again. 0: off. @default 15000 */
   heartbeatInterval?: number;
-}
-
-function checkMethod(method: unknown): asserts method is string {
-  if (typeof method !== 'string' || method.length === 0 || Buffer.byteLength(method) > MAX_META_BYTES) {
-    throw new TypeError(`method must be a non-empty string of at most ${MAX_META_BYTES} bytes`);
-  }
 }
 
 /**
@@ -53,7 +47,7 @@ export class Client extends EventEmitter {
    * ERR_IPC_NO_METHOD or ERR_IPC_CLOSED.
    */
   request<T = any>(method: string, params?: unknown, options?: RequestOptions): Promise<T> {
-    checkMethod(method);
+    checkName('method', method);
     return this.connection.request(method, params, options) as Promise<T>;
   }
 
@@ -67,14 +61,14 @@ export class Client extends EventEmitter {
     params?: unknown,
     options?: RequestOptions,
   ): AsyncGenerator<T, void> {
-    checkMethod(method);
+    checkName('method', method);
     const reader = (await this.connection.request(method, params, options, true)) as AsyncIterable<T>;
     yield* reader;
   }
 
   /** One-way message to the server (no answer). Returns false while the socket is backed up. */
   notify(method: string, params?: unknown): boolean {
-    checkMethod(method);
+    checkName('method', method);
     return this.connection.notify(method, params);
   }
 

@@ -4,8 +4,15 @@ import type { Peer } from './connection/context.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError, isIpcError } from './errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, MAX_META_BYTES } from './framing/index.ts';
-import { encodeMessage, Kind, RESERVED_EVENT_NAMES, tokenMatches, toWireError } from './protocol/index.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from './framing/index.ts';
+import {
+  checkName,
+  encodeMessage,
+  Kind,
+  RESERVED_EVENT_NAMES,
+  tokenMatches,
+  toWireError,
+} from './protocol/index.ts';
 import { type Listener, type ListenOptions, listen, type Socket } from './transport/index.ts';
 import { type PathLostAction, PathWatchdog } from './watchdog.ts';
 
@@ -70,12 +77,6 @@ export interface ServerEvents {
   pathLost: [info: { path: string }];
   /** A background failure (a failed re-bind). */
   error: [error: Error];
-}
-
-function checkName(kind: string, name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > MAX_META_BYTES) {
-    throw new TypeError(`${kind} name must be a non-empty string of at most ${MAX_META_BYTES} bytes`);
-  }
 }
 
 /**

@@ -82,6 +82,23 @@ function cPhases(plan) {
 }
 
 /** Workloads A-C: one server process, one client process running every phase. */
+/** The arguments of bench/impl/client.mjs for one socket job. */
+export function clientArgs(script, impl, address, plan) {
+  return [
+    script,
+    '--client',
+    impl.client,
+    '--address',
+    JSON.stringify(address),
+    '--plan',
+    JSON.stringify(plan),
+    '--variant',
+    JSON.stringify(impl.variant),
+    '--payload',
+    impl.payload,
+  ];
+}
+
 export async function runSocketJob({ impl, transport, cpus, plan, ctx }) {
   return withServer(impl, transport, cpus.server, ctx, async (address) => {
     let client;
@@ -89,20 +106,9 @@ export async function runSocketJob({ impl, transport, cpus, plan, ctx }) {
       const where = transport === 'unix' ? address.path : String(address.port);
       client = new Child(ctx.cBinary, ['client', transport, where, ...cPhases(plan)], { cpu: cpus.client });
     } else {
-      const args = [
-        join(implDir(ctx), 'client.mjs'),
-        '--client',
-        impl.client,
-        '--address',
-        JSON.stringify(address),
-        '--plan',
-        JSON.stringify(plan),
-        '--variant',
-        JSON.stringify(impl.variant),
-        '--payload',
-        impl.payload,
-      ];
-      client = new Child(NODE, args, { cpu: cpus.client });
+      client = new Child(NODE, clientArgs(join(implDir(ctx), 'client.mjs'), impl, address, plan), {
+        cpu: cpus.client,
+      });
     }
     try {
       const out = await client.next(planBudgetMs(plan), 'results');

@@ -1,3 +1,5 @@
+import { MAX_META_BYTES } from '../framing/index.ts';
+
 /** Message kinds: the `kind` byte of each frame. See PROTOCOL.md. */
 export const Kind = {
   /** First frame each way: protocol version, and the token over TCP. */
@@ -59,3 +61,18 @@ export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
   'newListener',
   'removeListener',
 ]);
+
+/**
+ * Method and event names travel as a frame's meta: a non-empty string of at
+ * most 65535 UTF-8 bytes. Short names (at most 3 bytes a UTF-16 unit) are not
+ * measured: this runs for every request.
+ */
+export function checkName(kind: string, name: unknown): asserts name is string {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    (name.length * 3 > MAX_META_BYTES && Buffer.byteLength(name) > MAX_META_BYTES)
+  ) {
+    throw new TypeError(`${kind} name must be a non-empty string of at most ${MAX_META_BYTES} bytes`);
+  }
+}

@@ -1,6 +1,6 @@
 import { readFileSync, type Stats, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { Endpoint } from '../endpoint.ts';
+import { type Endpoint, formatEndpoint } from '../endpoint.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
 import { type BindOptions, bindPath } from './bind.ts';
 import { DESCRIPTOR_MAX_BYTES, parseDescriptor } from './descriptor.ts';
@@ -18,26 +18,38 @@ export interface ListenOptions extends BindOptions {
   token?: string | undefined;
 }
 
+/** A plain listen (no file to manage): TCP, or an abstract or Windows pipe name. */
+async function listenPlain(
+  address: { path: string } | { host: string; port: number },
+  where: string,
+  backlog: number | undefined,
+) {
+  const server = createServer();
+  try {
+    await listenServer(server, { ...address, backlog });
+  } catch (error) {
+    throw new IpcError(
+      systemCode(error) === 'EADDRINUSE' ? ErrorCodes.ADDR_IN_USE : ErrorCodes.LISTEN,
+      `cannot listen on ${where}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return server;
+}
+
 /** Listens on an endpoint: safe bind for paths, plain listen for TCP and abstract names. */
 export async function listen(endpoint: Endpoint, options: ListenOptions): Promise<Listener> {
   if (endpoint.kind === 'tcp') {
     if (options.transport === 'unix') {
       throw new IpcError(ErrorCodes.BAD_ENDPOINT, `transport 'unix' cannot serve a tcp:// endpoint`);
     }
-    const server = createServer();
-    try {
-      await listenServer(server, { host: endpoint.host, port: endpoint.port, backlog: options.backlog });
-    } catch (error) {
-      const code = systemCode(error);
-      throw new IpcError(
-        code === 'EADDRINUSE' ? ErrorCodes.ADDR_IN_USE : ErrorCodes.LISTEN,
-        `cannot listen on tcp://${endpoint.host}:${endpoint.port}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    const server = await listenPlain(
+      { host: endpoint.host, port: endpoint.port },
+      formatEndpoint(endpoint),
+      options.backlog,
+    );
     const { port } = server.address() as { port: number };
-    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-    return new NetListener(server, 'tcp', `tcp://${host}:${port}`, undefined, options.token);
+    return new NetListener(server, 'tcp', formatEndpoint({ ...endpoint, port }), undefined, options.token);
   }
   if (isAbstract(endpoint.path) || process.platform === 'win32') {
     if (options.transport === 'tcp') {
@@ -46,18 +58,8 @@ export async function listen(endpoint: Endpoint, options: ListenOptions): Promis
         `transport 'tcp' needs a filesystem path for its descriptor`,
       );
     }
-    const server = createServer();
-    try {
-      await listenServer(server, { path: endpoint.path, backlog: options.backlog });
-    } catch (error) {
-      const code = systemCode(error);
-      throw new IpcError(
-        code === 'EADDRINUSE' ? ErrorCodes.ADDR_IN_USE : ErrorCodes.LISTEN,
-        `cannot listen on ${JSON.stringify(endpoint.path)}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    return new NetListener(server, 'unix', `unix:${endpoint.path}`, undefined);
+    const server = await listenPlain({ path: endpoint.path }, JSON.stringify(endpoint.path), options.backlog);
+    return new NetListener(server, 'unix', formatEndpoint(endpoint), undefined);
   }
   return bindPath(endpoint.path, options);
 }
