@@ -21,7 +21,7 @@ import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseOptions } from './lib/config.mjs';
-import { implsFor } from './lib/impls.mjs';
+import { implsFor, oneshotVariants } from './lib/impls.mjs';
 import { runFramingJob, runMemJob, runOneshotJob, runSocketJob, socketPlan } from './lib/jobs.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { HAS_TASKSET, killAll } from './lib/procs.mjs';
@@ -30,15 +30,6 @@ import { buildSummary, evaluateTargets, unixVsTcp } from './lib/summary.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
-
-/** The empty-script baseline of workload D: what loading any .mjs costs over `node -e 0`. */
-const ESM_EMPTY = {
-  name: 'esm-empty',
-  label: 'empty .mjs script',
-  server: null,
-  oneshot: 'empty',
-  note: 'one-shot baseline: `node empty.mjs`, what loading any ES module script costs',
-};
 
 function newestMtime(dir) {
   let newest = 0;
@@ -183,7 +174,7 @@ async function main() {
     return run;
   };
   const want = (workload) => options.workloads.includes(workload);
-  const oneshotImpls = [ESM_EMPTY, ...impls.filter((impl) => impl.workloads.includes('oneshot'))];
+  const oneshotImpls = oneshotVariants(impls);
   const memImpls = impls.filter((impl) => impl.workloads.includes('mem'));
 
   for (let round = 1; round <= plan.rounds; round++) {
@@ -304,7 +295,10 @@ async function main() {
       workloads: options.workloads,
       plan,
     },
-    implementations: [...impls, ESM_EMPTY].map(({ name, label, note, payload, workloads, transports }) => ({
+    implementations: [
+      ...impls,
+      ...oneshotVariants(impls).filter((v) => !impls.some((i) => i.name === v.name)),
+    ].map(({ name, label, note, payload, workloads, transports }) => ({
       name,
       label,
       note,

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter } from './builtins.ts';
 import { Connection, type RequestOptions } from './connection/connection.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';

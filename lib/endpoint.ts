@@ -1,7 +1,5 @@
-import { lstatSync, mkdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { fs, isAbsolute, join, os, resolve } from './builtins.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
-import { os } from './lazy.ts';
 
 /** A socket path (or, on Linux, an abstract name starting with "\0"). */
 export interface PathEndpoint {
@@ -96,7 +94,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /**
  * Where a named service lives: `$XDG_RUNTIME_DIR/NAME.sock` when that is set
  * (per-user, 0700, cleaned at logout), else `TMPDIR/unixipc-UID/NAME.sock` in
- * a per-user 0700 directory. On Windows a named pipe. See socket-paths.md.
+ * a per-user 0700 directory. On Windows a named pipe. See socket-md.
  *
  * @example resolveSocketPath('mydaemon') // '/run/user/1000/mydaemon.sock'
  */
@@ -119,11 +117,11 @@ export function resolveSocketPath(name: string, options: ResolveOptions = {}): s
 /** Creates DIR with mode 0700, or checks that an existing one is ours and private. */
 function ensurePrivateDir(dir: string): void {
   try {
-    mkdirSync(dir, { mode: 0o700 });
+    fs.mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const stat = lstatSync(dir);
+  const stat = fs.lstatSync(dir);
   const uid = process.getuid?.();
   if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
     throw bad(

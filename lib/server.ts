@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter } from './builtins.ts';
 import { Connection, type ConnectionOptions, type Handler } from './connection/connection.ts';
 import type { Peer } from './connection/context.ts';
 import { debug } from './debug.ts';

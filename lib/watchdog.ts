@@ -1,6 +1,6 @@
+import { fsp } from './builtins.ts';
 import { debug } from './debug.ts';
 import { systemCode } from './errors.ts';
-import { fsp } from './lazy.ts';
 import type { Listener } from './transport/index.ts';
 
 export type PathLostAction = 'rebind' | 'fatal';

@@ -2,7 +2,8 @@
  * Every implementation measured, and what it takes part in. `server` and
  * `client` name modules in bench/impl/servers and bench/impl/clients (or 'c',
  * the native pingpong binary); `variant` is handed to both.
- * Workloads: seq (A), pipe (B), bulk (C), oneshot (D), mem (E).
+ * Workloads: seq (A), pipe (B), bulk (C), oneshot (D), mem (E). `oneshotCjs`: workload D
+ * also runs as a CommonJS script (`bench/impl/oneshot/<name>.cjs`, with `require`).
  */
 export const IMPLS = [
   {
@@ -13,6 +14,7 @@ export const IMPLS = [
     variant: { cork: false, nodelay: true },
     payload: 'bytes',
     workloads: ['seq', 'pipe', 'bulk', 'oneshot', 'mem'],
+    oneshotCjs: true,
     note: 'one write per frame; TCP_NODELAY on',
   },
   {
@@ -55,6 +57,7 @@ export const IMPLS = [
     variant: {},
     payload: 'bytes',
     workloads: ['seq', 'pipe', 'bulk', 'oneshot', 'mem'],
+    oneshotCjs: true,
     note: "serve(path, { handlers: { echo: (x) => x } }), client.request('echo', Buffer)",
   },
   {
@@ -95,6 +98,7 @@ export const IMPLS = [
     variant: {},
     payload: 'bytes',
     workloads: ['seq', 'pipe', 'bulk', 'oneshot'],
+    oneshotCjs: true,
     note: 'REQ/REP for sequential, DEALER/ROUTER for pipelined and bulk',
   },
   {
@@ -105,6 +109,7 @@ export const IMPLS = [
     variant: {},
     payload: 'bytes',
     workloads: ['seq', 'pipe', 'bulk', 'oneshot', 'mem'],
+    oneshotCjs: true,
     note: "node:http POST /echo, keep-alive agent with maxSockets 1 (Node's client does not pipeline)",
   },
   {
@@ -140,4 +145,51 @@ export function implsFor(names) {
 
 export function supports(impl, workload, transport) {
   return impl.workloads.includes(workload) && (impl.transports ?? ['unix', 'tcp']).includes(transport);
+}
+
+/** The empty-script baselines of workload D: what loading any .mjs or .cjs costs over `node -e 0`. */
+const EMPTY_SCRIPTS = [
+  {
+    name: 'esm-empty',
+    label: 'empty .mjs script',
+    server: null,
+    oneshotScript: 'empty.mjs',
+    note: 'one-shot baseline: `node empty.mjs`, what loading any ES module script costs',
+  },
+  {
+    name: 'cjs-empty',
+    label: 'empty .cjs script',
+    server: null,
+    oneshotScript: 'empty.cjs',
+    note: 'one-shot baseline: `node empty.cjs`, what loading any CommonJS script costs',
+  },
+];
+
+/**
+ * What workload D runs: the empty baselines, then each implementation as an ES
+ * module (`import`) and, where it has one, as a CommonJS script (`require`,
+ * named `<name>-cjs`). An ES module entry costs Node several ms before it runs
+ * a line, and importing a CommonJS package from one adds its export scan, so
+ * the two are reported side by side.
+ */
+export function oneshotVariants(impls) {
+  const out = [...EMPTY_SCRIPTS];
+  for (const impl of impls.filter((i) => i.workloads.includes('oneshot'))) {
+    const script = impl.oneshot ?? impl.name;
+    out.push({ ...impl, oneshotScript: `${script}.mjs` });
+    if (impl.oneshotCjs) {
+      out.push({
+        ...impl,
+        name: `${impl.name}-cjs`,
+        label: `${impl.label}, require()`,
+        oneshotScript: `${script}.cjs`,
+      });
+    }
+  }
+  return out;
+}
+
+/** A workload-D baseline row (an empty script, no server). */
+export function isEmptyScript(name) {
+  return name.endsWith('-empty');
 }

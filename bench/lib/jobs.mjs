@@ -124,7 +124,7 @@ export async function runSocketJob({ impl, transport, cpus, plan, ctx }) {
  * before or after it (alternating), both pinned to the client CPU.
  */
 export async function runOneshotJob({ impl, transport, cpus, pairs, ctx }) {
-  const script = join(implDir(ctx), 'oneshot', `${impl.oneshot ?? impl.name}.mjs`);
+  const script = join(implDir(ctx), 'oneshot', impl.oneshotScript);
   const measure = async (address) => {
     const args = address === undefined ? [script] : [script, JSON.stringify(address)];
     const samples = [];

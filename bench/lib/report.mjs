@@ -1,3 +1,4 @@
+import { isEmptyScript } from './impls.mjs';
 import { get, RAW_VARIANTS, ratio } from './summary.mjs';
 
 const PLACEMENT_LABEL = { cross: 'different CPUs', same: 'same CPU' };
@@ -167,10 +168,13 @@ function oneshotSection(results, placements) {
     'A fresh `node` process imports the library, connects, makes one 64-byte request and exits. Wall time from spawn to exit, ' +
       'measured in pairs with a bare `node -e 0` run right before or after it (alternating) on the same CPU; ' +
       '`over bare` is the median of the per-pair differences, `over raw net` the difference of the medians with the raw net ' +
-      'one-shot (the same work written by hand with `node:net`). `import` is the library import alone, timed inside the process. ' +
-      'The empty `.mjs` row shows what loading any ES module script costs over `node -e 0`.',
+      'one-shot written the same way (the same work by hand with `node:net`). `import` is the library import alone, timed inside the process. ' +
+      'Each runs as an ES module (`import`) and, where the package allows it, as a CommonJS script (`require()`): an ES module entry ' +
+      'costs Node several ms before it runs a line, and importing a CommonJS package from one adds its export scan. ' +
+      'The empty-script rows show what loading any `.mjs` or `.cjs` costs over `node -e 0`.',
     '',
   );
+  const first = results.options.transports[0];
   for (const transport of results.options.transports) {
     out.push(`### ${TRANSPORT_LABEL[transport]}`, '');
     const header = ['implementation'];
@@ -178,12 +182,13 @@ function oneshotSection(results, placements) {
       header.push(`wall ms (${PLACEMENT_LABEL[p]})`, 'over bare ms', 'over raw net ms', 'import ms');
     }
     const rows = [];
-    const names = new Set(implsWith(results, 'oneshot', transport, placements));
+    const names = new Set();
     for (const p of placements) {
-      for (const name of Object.keys(results.summary.oneshot?.[p]?.[results.options.transports[0]] ?? {})) {
-        if (name === 'esm-empty') names.add(name);
+      for (const name of Object.keys(results.summary.oneshot?.[p]?.[first] ?? {})) {
+        if (isEmptyScript(name)) names.add(name);
       }
     }
+    for (const name of implsWith(results, 'oneshot', transport, placements)) names.add(name);
     const bareRow = ['bare `node -e 0` (paired with raw net)'];
     for (const p of placements) {
       const entries = results.summary.oneshot?.[p]?.[transport] ?? {};
@@ -197,20 +202,21 @@ function oneshotSection(results, placements) {
     }
     rows.push(bareRow);
     for (const impl of names) {
-      const shared = impl === 'esm-empty' && transport !== results.options.transports[0];
+      const empty = isEmptyScript(impl);
+      const shared = empty && transport !== first;
       const row = [shared ? `${implLabel(results, impl)} (as above)` : implLabel(results, impl)];
+      const rawName = impl.endsWith('-cjs') ? 'raw-cjs' : 'raw';
       for (const p of placements) {
         const s =
           get(results.summary, ['oneshot', p, transport, impl]) ??
-          get(results.summary, ['oneshot', p, results.options.transports[0], impl]);
-        const raw = get(results.summary, ['oneshot', p, transport, 'raw', 'wallMs']);
-        const overRaw =
-          impl !== 'esm-empty' && s?.wallMs?.n > 0 && raw?.n > 0 ? num(s.wallMs.median - raw.median) : '';
+          get(results.summary, ['oneshot', p, first, impl]);
+        const raw = get(results.summary, ['oneshot', p, transport, rawName, 'wallMs']);
+        const overRaw = !empty && s?.wallMs?.n > 0 && raw?.n > 0 ? num(s.wallMs.median - raw.median) : '';
         row.push(
           cell(s?.wallMs, (x) => num(x)),
           cell(s?.overBareMs, (x) => num(x)),
           overRaw,
-          impl === 'esm-empty' ? '' : cell(s?.importMs, (x) => num(x)),
+          empty ? '' : cell(s?.importMs, (x) => num(x)),
         );
       }
       rows.push(row);
@@ -262,7 +268,8 @@ function peersSection(results, placements) {
     ['pipelined 256', 'socket', 'pipe256', 'rps', 'higher'],
     ['bulk 1 MiB x1', 'socket', 'bulk1', 'MiBps', 'higher'],
     ['bulk 1 MiB x4', 'socket', 'bulk4', 'MiBps', 'higher'],
-    ['one-shot wall', 'oneshot', null, 'wallMs', 'lower'],
+    ['one-shot wall, import', 'oneshot', null, 'wallMs', 'lower'],
+    ['one-shot wall, require()', 'oneshot-cjs', null, 'wallMs', 'lower'],
     ['memory per connection', 'mem', null, 'perConnBytes', 'lower'],
   ];
   const peers = PEERS.filter((peer) => results.implementations.some((impl) => impl.name === peer));
@@ -277,7 +284,9 @@ function peersSection(results, placements) {
             ? ['socket', p, transport, impl, phase, metric]
             : kind === 'oneshot'
               ? ['oneshot', p, transport, impl, metric]
-              : ['mem', transport, impl, metric];
+              : kind === 'oneshot-cjs'
+                ? ['oneshot', p, transport, `${impl}-cjs`, metric]
+                : ['mem', transport, impl, metric];
         const own = get(results.summary, path('unixipc'));
         const row = [label];
         for (const peer of peers) {

@@ -167,10 +167,30 @@ export function evaluateTargets(summary, placements, transports) {
           'higher',
         );
       }
-      const one = get(summary, ['oneshot', placement, transport, 'unixipc']);
-      if (one?.overBareMs?.n > 0) {
-        add('one-shot over bare node (ms)', placement, transport, absolute(one.overBareMs), 5, 'lower');
-        add('import time (ms)', placement, transport, absolute(one.importMs), 10, 'lower');
+      for (const [name, how] of [
+        ['unixipc', 'import'],
+        ['unixipc-cjs', 'require()'],
+      ]) {
+        const one = get(summary, ['oneshot', placement, transport, name]);
+        const raw = get(summary, [
+          'oneshot',
+          placement,
+          transport,
+          name.replace('unixipc', 'raw'),
+          'overBareMs',
+        ]);
+        if (one?.overBareMs?.n > 0) {
+          add(
+            `one-shot over bare node (ms), ${how}`,
+            placement,
+            transport,
+            absolute(one.overBareMs),
+            5,
+            'lower',
+            raw?.n > 0 ? `raw net ${how}: ${raw.median.toFixed(1)} ms over bare` : undefined,
+          );
+          add(`import time (ms), ${how}`, placement, transport, absolute(one.importMs), 10, 'lower');
+        }
       }
     }
     const memory = (impl) => get(summary, ['mem', transport, impl, 'perConnBytes']);

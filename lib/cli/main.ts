@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { resolveSocketPath } from '../endpoint.ts';
 import { isIpcError } from '../errors.ts';
 import { call } from './call.ts';
 import { status } from './status.ts';
+
+// Not `import`: an ES module's import of a built-in builds a facade over all its exports (see builtins.ts).
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 const USAGE = `usage: unixipc <command> [options]
 

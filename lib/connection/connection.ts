@@ -7,6 +7,7 @@ import {
   decodeValue,
   type Encoded,
   fromWireError,
+  HELLO_MAX_BYTES,
   KIND_NAMES,
   Kind,
   PROTOCOL_VERSION,
@@ -125,7 +126,8 @@ export class Connection implements Peer, Link {
           ),
         ),
     );
-    this.decoder = new FrameDecoder((frame) => this.onFrame(frame), { maxFrameBytes: options.maxFrameBytes });
+    this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
+    this.decoder.setLimit(Math.min(HELLO_MAX_BYTES, options.maxFrameBytes), 'the limit before the hello');
     channel.on('data', (chunk) => this.onData(chunk));
     channel.on('error', (error) => {
       debug('connection %d (%s): socket error %s', this.id, this.transport, error.message);
@@ -263,6 +265,13 @@ export class Connection implements Peer, Link {
     else if (before !== 0 && this.readPauses === 0 && this.state !== 'closed') this.channel.resume();
   }
 
+  /** The hello is done: full-size frames from now on, and the heartbeat starts. */
+  private opened(): void {
+    this.state = 'open';
+    this.decoder.setLimit(this.options.maxFrameBytes);
+    this.startHeartbeat();
+  }
+
   private startHeartbeat(): void {
     const interval = this.options.heartbeatInterval;
     if (!(interval > 0) || !Number.isFinite(interval)) return;
@@ -362,8 +371,7 @@ export class Connection implements Peer, Link {
           `server speaks protocol ${this.serverHello.protocol}, this client ${PROTOCOL_VERSION}`,
         );
       }
-      this.state = 'open';
-      this.startHeartbeat();
+      this.opened();
       this.helloResolve?.();
       return;
     }
@@ -380,8 +388,7 @@ export class Connection implements Peer, Link {
       throw new IpcError(ErrorCodes.AUTH, 'the server refused the hello: missing or wrong token');
     }
     clearTimeout(this.helloTimer);
-    this.state = 'open';
-    this.startHeartbeat();
+    this.opened();
     const reply: ServerHello = {
       protocol: PROTOCOL_VERSION,
       server: 'unixipc',

@@ -31,7 +31,9 @@ export interface FrameDecoderOptions {
  * After it throws, the decoder is unusable: the caller closes the connection.
  */
 export class FrameDecoder {
-  readonly maxFrameBytes: number;
+  /** The body limit checked on each header from now on (see setLimit). */
+  maxFrameBytes: number;
+  private limitName = 'maxFrameBytes';
   private readonly onFrame: (frame: Frame) => void;
   /** Assembles a header split across chunks; made the first time one is. */
   private header: Buffer | undefined;
@@ -47,6 +49,16 @@ export class FrameDecoder {
   constructor(onFrame: (frame: Frame) => void, options: FrameDecoderOptions = {}) {
     this.onFrame = onFrame;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /**
+   * Changes the body limit for the headers still to come; `name` is what the
+   * error calls it. A connection holds frames to a small limit until the hello
+   * is done, so an unauthenticated peer cannot make it allocate a large body.
+   */
+  setLimit(maxFrameBytes: number, name = 'maxFrameBytes'): void {
+    this.maxFrameBytes = maxFrameBytes;
+    this.limitName = name;
   }
 
   /** Bytes of a partial frame held right now (0 between frames). */
@@ -103,7 +115,7 @@ export class FrameDecoder {
       throw this.fail(
         new IpcError(
           ErrorCodes.FRAME_TOO_LARGE,
-          `frame of ${bodyLength} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
+          `frame of ${bodyLength} bytes exceeds ${this.limitName} (${this.maxFrameBytes})`,
         ),
       );
     }

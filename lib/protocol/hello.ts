@@ -1,6 +1,13 @@
-import { crypto } from '../lazy.ts';
+import { crypto } from '../builtins.ts';
 import { badFrame } from './codec.ts';
 import { PROTOCOL_VERSION } from './messages.ts';
+
+/**
+ * Until the hello is done, each side accepts frames of at most this many body
+ * bytes (a hello is well under 200): a peer that has not said hello, or not
+ * shown its token, cannot make the other allocate a large body or wait for one.
+ */
+export const HELLO_MAX_BYTES = 4096;
 
 /** What a client sends first (JSON data of the HELLO frame). */
 export interface ClientHello {

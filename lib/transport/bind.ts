@@ -1,10 +1,8 @@
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { crypto, dirname, fsp, join, net } from '../builtins.ts';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
-import { crypto, fsp } from '../lazy.ts';
 import { DESCRIPTOR_VERSION, newToken, writeDescriptorTemp } from './descriptor.ts';
 import { inspectPath } from './inspect.ts';
 import { type Listener, listenServer, NetListener } from './listener.ts';
@@ -147,7 +145,7 @@ async function bindUnix(path: string, options: BindOptions): Promise<Listener | 
       `${path}: the directory name is too long for a socket address`,
     );
   }
-  const server = createServer();
+  const server = net().createServer();
   try {
     await listenServer(server, { path: short.address, backlog: options.backlog });
   } catch (error) {
@@ -184,7 +182,7 @@ async function bindUnix(path: string, options: BindOptions): Promise<Listener | 
 
 /** The fallback: TCP on 127.0.0.1 and a descriptor file (port, token) at the path. */
 async function bindTcp(path: string, options: BindOptions): Promise<Listener | undefined> {
-  const server = createServer();
+  const server = net().createServer();
   try {
     await listenServer(server, { host: '127.0.0.1', port: 0, backlog: options.backlog });
   } catch (error) {

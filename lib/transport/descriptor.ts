@@ -1,6 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { crypto, fsp } from '../lazy.ts';
+import { basename, crypto, dirname, fsp, join } from '../builtins.ts';
 
 /**
  * The file a TCP-fallback server leaves at a path-style endpoint, so that

@@ -1,4 +1,4 @@
-import { lstatSync, unlinkSync } from 'node:fs';
+import { fs } from '../builtins.ts';
 
 interface Owned {
   path: string;
@@ -27,8 +27,8 @@ export function removeOnExit(entry: Owned): () => void {
 function removeAll(): void {
   for (const entry of owned) {
     try {
-      const st = lstatSync(entry.path);
-      if (st.ino === entry.ino && st.dev === entry.dev) unlinkSync(entry.path);
+      const st = fs.lstatSync(entry.path);
+      if (st.ino === entry.ino && st.dev === entry.dev) fs.unlinkSync(entry.path);
     } catch {
       // already gone, or not ours to judge: leave it
     }

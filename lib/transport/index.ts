@@ -1,5 +1,5 @@
-import { readFileSync, type Stats, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { Stats } from 'node:fs';
+import { fs, net } from '../builtins.ts';
 import { type Endpoint, formatEndpoint } from '../endpoint.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
 import { type BindOptions, bindPath } from './bind.ts';
@@ -24,7 +24,7 @@ async function listenPlain(
   where: string,
   backlog: number | undefined,
 ) {
-  const server = createServer();
+  const server = net().createServer();
   try {
     await listenServer(server, { ...address, backlog });
   } catch (error) {
@@ -114,7 +114,7 @@ export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string
   if (isAbstract(path) || process.platform === 'win32') throw connectError(path, refused, stale);
   let st: Stats;
   try {
-    st = statSync(path);
+    st = fs.statSync(path);
   } catch (error) {
     throw connectError(path, error, stale);
   }
@@ -137,7 +137,7 @@ export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string
 
 function readTextSync(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return fs.readFileSync(path, 'utf8');
   } catch {
     return '';
   }

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
+import { fsp } from '../builtins.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
-import { fsp } from '../lazy.ts';
 import { DESCRIPTOR_MAX_BYTES, type Descriptor, readDescriptor } from './descriptor.ts';
 import { pidAlive } from './lock.ts';
 import { probe } from './sockets.ts';

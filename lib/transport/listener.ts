@@ -1,7 +1,7 @@
 import type { Server, Socket } from 'node:net';
+import { fsp } from '../builtins.ts';
 import { debug } from '../debug.ts';
 import { systemCode } from '../errors.ts';
-import { fsp } from '../lazy.ts';
 import { removeOnExit } from './exit-cleanup.ts';
 import { acquirePathLock } from './lock.ts';
 

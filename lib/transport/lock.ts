@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
+import { crypto, fsp, net, sleep } from '../builtins.ts';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
-import { crypto, fsp, sleep } from '../lazy.ts';
 
 export type Unlock = () => Promise<void>;
 
@@ -30,7 +29,7 @@ export async function acquirePathLock(path: string, waitMs: number): Promise<Unl
 
 function tryAbstract(key: string): Promise<Unlock | undefined> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = net().createServer();
     server.unref();
     server.once('error', (error) => {
       if (systemCode(error) === 'EADDRINUSE') resolve(undefined);

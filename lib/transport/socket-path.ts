@@ -1,5 +1,4 @@
-import { closeSync, constants, openSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, fs } from '../builtins.ts';
 
 /**
  * Longest socket address the kernel keeps whole: sun_path is 108 bytes on
@@ -41,17 +40,17 @@ export interface ShortAddress {
 export function shortAddress(path: string): ShortAddress | undefined {
   if (fitsSunPath(path)) return { address: path, release() {} };
   if (!CAN_ALIAS) return undefined;
-  const fd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = fs.openSync(dirname(path), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   const address = `/proc/self/fd/${fd}/${basename(path)}`;
   if (!fitsSunPath(address)) {
-    closeSync(fd);
+    fs.closeSync(fd);
     return undefined;
   }
   let open = true;
   return {
     address,
     release() {
-      if (open) closeSync(fd);
+      if (open) fs.closeSync(fd);
       open = false;
     },
   };

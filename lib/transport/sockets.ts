@@ -1,6 +1,6 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { net, sleep } from '../builtins.ts';
 import { systemCode } from '../errors.ts';
-import { sleep } from '../lazy.ts';
 import { shortAddress } from './socket-path.ts';
 
 export type { Socket };
@@ -16,7 +16,7 @@ function attempt(target: Target, deadline: number): Promise<Socket> {
     );
   }
   return new Promise((resolve, reject) => {
-    const socket = 'path' in target ? netConnect(short!.address) : netConnect(target.port, target.host);
+    const socket = 'path' in target ? net().connect(short!.address) : net().connect(target.port, target.host);
     const timer = setTimeout(
       () => {
         socket.destroy();

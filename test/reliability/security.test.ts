@@ -87,6 +87,29 @@ describe('the TCP fallback demands its token on every connection', () => {
     client.destroy();
     expect(await codeOf(connect(`tcp://127.0.0.1:${descriptor.port}`))).toBe('ERR_IPC_AUTH');
   });
+
+  it('holds frames to 4 KiB until the hello is done: a large header is refused at once, not waited for', async () => {
+    const path = join(tempDir(), 'tcp.sock');
+    await startOptionsServer(path, { transport: 'tcp', handshakeTimeout: 10_000 });
+    const descriptor = JSON.parse(readFileSync(path, 'utf8'));
+    // A request header announcing 1 MiB, far under maxFrameBytes: before this fix the server
+    // allocated the body and waited for it until the handshake timeout.
+    const header = encodeFrame(2, 0, 1, 'echo', 'x').subarray(0, 12);
+    header.writeUInt32BE(1024 * 1024, 0);
+    for (const first of [
+      header,
+      encodeFrame(1, 0, 0, '', JSON.stringify({ protocol: 1, pad: 'x'.repeat(5000) })),
+    ]) {
+      const got = await exchange(descriptor.port, first);
+      expect(got.codes).toEqual(['ERR_IPC_FRAME_TOO_LARGE']);
+      expect(got.ms).toBeLessThan(5_000);
+    }
+    // After the hello the full limit applies.
+    const client = await connect(path);
+    const big = 'y'.repeat(1024 * 1024);
+    expect(await client.request('echo', big)).toBe(big);
+    client.destroy();
+  });
 });
 
 describe('method lookup cannot be tricked', () => {

@@ -63,6 +63,24 @@ describe('FrameDecoder', () => {
     expect(() => decoder.push(encoded[0]!)).toThrow(/exceeds maxFrameBytes/);
   });
 
+  it('applies a changed limit from the next header on, naming it in the error', () => {
+    const frames: number[] = [];
+    const decoder = new FrameDecoder((f) => {
+      frames.push(f.end - f.start);
+      decoder.setLimit(2048); // as a connection does once the hello is done
+    });
+    decoder.setLimit(100, 'the limit before the hello');
+    decoder.push(
+      Buffer.concat([encodeFrame(1, 0, 0, '', '{}'), encodeFrame(2, 1, 1, 'm', Buffer.alloc(1500))]),
+    );
+    expect(frames).toEqual([2, 1501]);
+    const small = new FrameDecoder(() => {});
+    small.setLimit(100, 'the limit before the hello');
+    expect(() => small.push(encodeFrame(1, 0, 0, '', Buffer.alloc(101)))).toThrow(
+      /frame of 101 bytes exceeds the limit before the hello \(100\)/,
+    );
+  });
+
   it('accepts a frame exactly at the cap', () => {
     const frame = encodeFrame(3, 1, 1, '', Buffer.alloc(1024, 1));
     expect(decodeAll([frame], 1024)).toHaveLength(1);

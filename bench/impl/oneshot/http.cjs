@@ -1,0 +1,17 @@
+// One-shot call through node:http (no agent: one request, then the socket closes), as a CommonJS script.
+const t0 = performance.now();
+const { request } = require('node:http');
+const t1 = performance.now();
+const address = JSON.parse(process.argv[2]);
+const base = address.path ? { socketPath: address.path } : { host: address.host, port: address.port };
+const req = request({ ...base, agent: false, method: 'POST', path: '/echo' }, (res) => {
+  res.resume();
+  res.on('end', () => {
+    const t2 = performance.now();
+    process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+  });
+});
+req.on('error', (error) => {
+  throw error;
+});
+req.end(Buffer.alloc(64, 0x61));

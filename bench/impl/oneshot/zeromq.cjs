@@ -1,0 +1,13 @@
+// One-shot call through zeromq (REQ/REP), as a CommonJS script (zeromq is a CommonJS package).
+const t0 = performance.now();
+const { Request } = require('zeromq');
+const t1 = performance.now();
+(async () => {
+  const req = new Request({ linger: 0 });
+  req.connect(JSON.parse(process.argv[2]).rep);
+  await req.send(Buffer.alloc(64, 0x61));
+  await req.receive();
+  req.close();
+  const t2 = performance.now();
+  process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+})();
