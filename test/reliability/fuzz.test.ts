@@ -46,6 +46,8 @@ afterAll(cleanup);
 const TRANSPORTS = ['unix', 'tcp'] as const;
 /** The live server's maxFrameBytes: small, so that "absurd" and merely large lengths both occur. */
 const CAP = 1024 * 1024;
+/** PROTOCOL.md 2.4: the limit until the hello is done. */
+const HELLO_CAP = 4096;
 const HANDSHAKE_TIMEOUT = 500;
 const HEARTBEAT = 300;
 /** A raw connection must be closed by the server within this long after its last byte was sent. */
@@ -312,13 +314,18 @@ function header(kind: number, id: number, metaLength: number, bodyLength: number
 // (a) The pure decoder
 // ---------------------------------------------------------------------------------------------
 
-/** An independent reading of PROTOCOL.md section 2, to compare the decoder with. */
-function referenceDecode(bytes: Buffer, cap: number): { frames: Plain[]; code?: string } {
+/**
+ * An independent reading of PROTOCOL.md section 2, to compare the decoder with. `firstCap`
+ * applies to the first frame: a live server holds it to 4096 bytes (2.4: until the hello is done,
+ * and a connection that is not open after its first frame is closed by that frame).
+ */
+function referenceDecode(bytes: Buffer, cap: number, firstCap = cap): { frames: Plain[]; code?: string } {
   const frames: Plain[] = [];
   let at = 0;
   while (bytes.length - at >= HEADER_SIZE) {
     const bodyLength = bytes.readUInt32BE(at);
-    if (bodyLength > cap) return { frames, code: 'ERR_IPC_FRAME_TOO_LARGE' };
+    if (bodyLength > (frames.length === 0 ? firstCap : cap))
+      return { frames, code: 'ERR_IPC_FRAME_TOO_LARGE' };
     const metaLength = bytes.readUInt16BE(at + 6);
     if (metaLength > bodyLength) return { frames, code: 'ERR_IPC_BAD_FRAME' };
     if (bytes.length - at - HEADER_SIZE < bodyLength) break;
@@ -500,7 +507,7 @@ interface Prediction {
 
 /** What the reference server does with these bytes (PROTOCOL.md sections 2-10, in that order). */
 function predict(bytes: Buffer, token: string | undefined): Prediction {
-  const { frames, code: framingError } = referenceDecode(bytes, CAP);
+  const { frames, code: framingError } = referenceDecode(bytes, CAP, Math.min(HELLO_CAP, CAP));
   const out: Plain[] = [];
   let open = false;
   let uncertain = false;
