@@ -1,5 +1,6 @@
 import { EventEmitter } from './builtins.ts';
 import { Connection, type RequestOptions } from './connection/connection.ts';
+import { SocketReads } from './connection/reads.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
@@ -113,7 +114,8 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
   const parsed = parseEndpoint(endpoint);
   const connectTimeout = options.connectTimeout ?? 5_000;
   const started = Date.now();
-  const dialed = await dial(parsed, connectTimeout, options.token);
+  const reads = new SocketReads();
+  const dialed = await dial(parsed, connectTimeout, options.token, reads.onread);
   let client: Client | undefined;
   // Events that arrive with the hello reply (a server greeting from its 'connection' event) are
   // held until the caller has had its turn to add listeners after `await connect()`.
@@ -136,6 +138,7 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
     },
     onClose: (_connection, error) => client?.emit('close', error),
   });
+  reads.attach(connection);
   const where = formatEndpoint(parsed);
   const remaining = Math.max(1, connectTimeout - (Date.now() - started));
   let timer: NodeJS.Timeout | undefined;

@@ -13,7 +13,7 @@ const MiB = 1024 * 1024;
  */
 const FULL = {
   rounds: 3,
-  seq: { size: 64, warmMs: 200, ms: 800, max: 40_000 },
+  seq: { size: 64, warmMs: 1_500, ms: 800, max: 40_000 },
   pipe: { size: 64, warmMs: 100, ms: 350, max: 400_000, depths: [64, 256] },
   bulk: { size: MiB, warmMs: 100, ms: 400, max: 4_000, depths: [1, 4] },
   oneshot: { pairs: 4 },
@@ -23,7 +23,7 @@ const FULL = {
 
 const QUICK = {
   rounds: 1,
-  seq: { size: 64, warmMs: 100, ms: 300, max: 15_000 },
+  seq: { size: 64, warmMs: 500, ms: 300, max: 15_000 },
   pipe: { size: 64, warmMs: 50, ms: 150, max: 150_000, depths: [64, 256] },
   bulk: { size: MiB, warmMs: 50, ms: 200, max: 1_000, depths: [1, 4] },
   oneshot: { pairs: 2 },

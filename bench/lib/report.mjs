@@ -52,8 +52,9 @@ function implsWith(results, kind, transport, placements) {
 
 function sequentialSection(results, placements) {
   const out = ['## A. Sequential round trips, 64-byte payload', ''];
+  const warm = results.options.plan?.seq?.warmMs;
   out.push(
-    'One request at a time on one connection. Latency in microseconds; `x raw` is the p50 ratio to the raw floor (lower is better).',
+    `One request at a time on one connection, after ${warm === undefined ? 'a' : `a ${num(warm / 1000, 1)} s`} warm-up on it (steady state: workload D measures the cold path). Latency in microseconds; \`x raw\` is the p50 ratio to the raw floor (lower is better).`,
     '',
   );
   for (const transport of results.options.transports) {

@@ -293,11 +293,28 @@ export class Connection implements Peer, Link {
 
   // ---- reading ----
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the socket (its 'data' events, or SocketReads). */
+  onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.heartbeat?.heard();
     try {
       this.decoder.push(chunk);
+    } catch (error) {
+      this.protocolError(asIpcError(error));
+    }
+  }
+
+  /** Where the socket may read next to land in the body being assembled (SocketReads). */
+  bodyRemainder(): Buffer | undefined {
+    return this.state === 'closed' ? undefined : this.decoder.bodyRemainder();
+  }
+
+  /** `bytes` were read into the last bodyRemainder(). */
+  bodyWritten(bytes: number): void {
+    if (this.state === 'closed') return;
+    this.heartbeat?.heard();
+    try {
+      this.decoder.bodyWritten(bytes);
     } catch (error) {
       this.protocolError(asIpcError(error));
     }

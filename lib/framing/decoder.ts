@@ -66,6 +66,28 @@ export class FrameDecoder {
     return this.body === null ? this.headerFilled : HEADER_SIZE + this.bodyFilled;
   }
 
+  /**
+   * The rest of the body being assembled, when a frame's header has arrived
+   * but not all of its body: a reader can have the socket read straight into
+   * it (then call bodyWritten) instead of reading elsewhere and pushing a copy.
+   */
+  bodyRemainder(): Buffer | undefined {
+    return this.body === null ? undefined : this.body.subarray(this.bodyFilled);
+  }
+
+  /** `bytes` were written at the start of the last bodyRemainder(). */
+  bodyWritten(bytes: number): void {
+    if (this.failed) throw this.failed;
+    const body = this.body;
+    if (body === null || bytes > body.length - this.bodyFilled) throw new RangeError('no room for that body');
+    this.bodyFilled += bytes;
+    if (this.bodyFilled === body.length) {
+      this.body = null;
+      this.bodyFilled = 0;
+      this.emit(body, 0, body.length);
+    }
+  }
+
   push(chunk: Buffer): void {
     if (this.failed) throw this.failed;
     const end = chunk.length;

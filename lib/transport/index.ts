@@ -6,7 +6,7 @@ import { type BindOptions, bindPath } from './bind.ts';
 import { DESCRIPTOR_MAX_BYTES, parseDescriptor } from './descriptor.ts';
 import { type Listener, listenServer, NetListener } from './listener.ts';
 import { isAbstract } from './socket-path.ts';
-import { connectSocket, type Socket } from './sockets.ts';
+import { connectSocket, type OnReadOpts, type Socket } from './sockets.ts';
 
 export type { BindOptions } from './bind.ts';
 export type { Listener } from './listener.ts';
@@ -89,10 +89,15 @@ function connectError(where: string, error: unknown, stale: string): IpcError {
 }
 
 /** Connects to an endpoint; a path may hold a socket or a TCP descriptor. */
-export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string): Promise<Dialed> {
+export async function dial(
+  endpoint: Endpoint,
+  timeoutMs: number,
+  token?: string,
+  onread?: OnReadOpts,
+): Promise<Dialed> {
   if (endpoint.kind === 'tcp') {
     const where = `tcp://${endpoint.host}:${endpoint.port}`;
-    const socket = await connectSocket(endpoint, timeoutMs).catch((error) => {
+    const socket = await connectSocket(endpoint, timeoutMs, onread).catch((error) => {
       throw connectError(where, error, 'connection refused (nothing is listening on that port)');
     });
     return { socket, transport: 'tcp', token };
@@ -103,7 +108,7 @@ export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string
   try {
     // Connect first and look at the file only if that fails: a CLI's one call stays one syscall
     // away from its answer, and no fs/promises call wakes libuv's thread pool in a fresh process.
-    return { socket: await connectSocket({ path }, timeoutMs), transport: 'unix', token };
+    return { socket: await connectSocket({ path }, timeoutMs, onread), transport: 'unix', token };
   } catch (error) {
     const code = systemCode(error);
     if (code !== 'ECONNREFUSED' && code !== 'ENOTSOCK' && code !== 'ENAMETOOLONG') {
@@ -123,7 +128,7 @@ export async function dial(endpoint: Endpoint, timeoutMs: number, token?: string
     const descriptor = parseDescriptor(readTextSync(path));
     if (descriptor !== undefined) {
       const where = `${path} (tcp://${descriptor.host}:${descriptor.port})`;
-      const socket = await connectSocket(descriptor, timeoutMs).catch((error) => {
+      const socket = await connectSocket(descriptor, timeoutMs, onread).catch((error) => {
         throw connectError(where, error, 'its server is gone (a stale TCP descriptor)');
       });
       return { socket, transport: 'tcp', token: descriptor.token };

@@ -1,14 +1,14 @@
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { net, sleep } from '../builtins.ts';
 import { systemCode } from '../errors.ts';
 import { shortAddress } from './socket-path.ts';
 
-export type { Socket };
+export type { OnReadOpts, Socket };
 
 export type Target = { path: string } | { host: string; port: number };
 
 /** One connect attempt; resolves with the socket or rejects with the system error. */
-function attempt(target: Target, deadline: number): Promise<Socket> {
+function attempt(target: Target, deadline: number, onread: OnReadOpts | undefined): Promise<Socket> {
   const short = 'path' in target ? shortAddress(target.path) : undefined;
   if ('path' in target && short === undefined) {
     return Promise.reject(
@@ -16,7 +16,10 @@ function attempt(target: Target, deadline: number): Promise<Socket> {
     );
   }
   return new Promise((resolve, reject) => {
-    const socket = 'path' in target ? net().connect(short!.address) : net().connect(target.port, target.host);
+    const socket =
+      'path' in target
+        ? net().connect({ path: short!.address, onread })
+        : net().connect({ port: target.port, host: target.host, onread });
     const timer = setTimeout(
       () => {
         socket.destroy();
@@ -43,12 +46,13 @@ function attempt(target: Target, deadline: number): Promise<Socket> {
 /**
  * Connects within `timeoutMs`. On AF_UNIX a full listen backlog fails at once
  * with EAGAIN instead of queueing as TCP does: retry that with a short backoff.
+ * `onread`: Node's option for reading into buffers of the caller's (no 'data' events).
  */
-export async function connectSocket(target: Target, timeoutMs: number): Promise<Socket> {
+export async function connectSocket(target: Target, timeoutMs: number, onread?: OnReadOpts): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   for (let tries = 0; ; tries++) {
     try {
-      return await attempt(target, deadline);
+      return await attempt(target, deadline, onread);
     } catch (error) {
       if (systemCode(error) !== 'EAGAIN' || Date.now() >= deadline) throw error;
       await sleep(Math.min(1 + tries, 20) * (0.5 + Math.random()));

@@ -166,6 +166,20 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     }
   });
 
+  it('keeps a slow stream consumer whole: the client stops reading and starts again, losing nothing', async () => {
+    await setup();
+    // Items arrive hundreds per read; past 256 unread the client pauses its socket (read straight
+    // into its own buffers, see SocketReads) and resumes once the loop catches up.
+    let next = 0;
+    for await (const item of client.stream<number>('count', 20_000)) {
+      if (item !== next) throw new Error(`item ${item} where ${next} was due`);
+      next++;
+      if (next % 1_000 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(next).toBe(20_000);
+    expect(await client.request('upper', 'after')).toBe('AFTER');
+  });
+
   it('fails every pending request with ERR_IPC_CLOSED at once when the server dies', async () => {
     await setup();
     const closed = new Promise((resolve) => client.once('close', resolve));

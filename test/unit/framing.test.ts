@@ -81,6 +81,25 @@ describe('FrameDecoder', () => {
     );
   });
 
+  it('lets a reader write a body in place, and refuses more than the body has room for', () => {
+    const frame = encodeFrame(3, 1, 4, 'm', Buffer.alloc(1000, 3));
+    const out: Plain[] = [];
+    const decoder = new FrameDecoder((f) => out.push(plain(f)));
+    expect(decoder.bodyRemainder()).toBeUndefined();
+    decoder.push(frame.subarray(0, 100));
+    const rest = decoder.bodyRemainder()!;
+    expect(rest.length).toBe(frame.length - 100);
+    expect(() => decoder.bodyWritten(rest.length + 1)).toThrow(RangeError);
+    rest.set(frame.subarray(100, 600));
+    decoder.bodyWritten(500);
+    expect(out).toHaveLength(0);
+    decoder.bodyRemainder()!.set(frame.subarray(600));
+    decoder.bodyWritten(frame.length - 600);
+    expect(out).toEqual([{ kind: 3, flags: 1, id: 4, meta: 'm', data: Buffer.alloc(1000, 3) }]);
+    expect(decoder.bodyRemainder()).toBeUndefined();
+    expect(decoder.buffered).toBe(0);
+  });
+
   it('accepts a frame exactly at the cap', () => {
     const frame = encodeFrame(3, 1, 1, '', Buffer.alloc(1024, 1));
     expect(decodeAll([frame], 1024)).toHaveLength(1);

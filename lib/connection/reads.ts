@@ -1,0 +1,77 @@
+/** Each read lands in a slab of this size... */
+const SLAB_BYTES = 64 * 1024;
+/** ...until less than this much of it is left. */
+const MIN_READ_BYTES = 8 * 1024;
+
+/** Where the bytes go: a Connection. */
+export interface ReadTarget {
+  onData(chunk: Buffer): void;
+  bodyRemainder(): Buffer | undefined;
+  bodyWritten(bytes: number): void;
+}
+
+/** What Node's `onread` socket option takes (`net.connect({ onread })`). */
+export interface OnRead {
+  buffer: () => Uint8Array;
+  callback: (bytes: number, buffer: Uint8Array) => boolean;
+}
+
+/**
+ * Reads for a socket the client creates itself, through Node's `onread` option
+ * instead of 'data' events: no stream machinery and no new ArrayBuffer per read.
+ * While a frame's body is incomplete the socket reads straight into it (a 1 MiB
+ * answer is not read in 64 KiB chunks and copied over); otherwise into the free
+ * end of a slab, a region of which is never written twice, so the frames handed
+ * out as views of it stay valid. (Node offers `onread` only to sockets it does
+ * not accept, so a server's connections keep 'data' events.)
+ */
+export class SocketReads {
+  private slab = Buffer.allocUnsafe(0);
+  private at = 0;
+  /** Whether the last buffer handed to the socket was a body's remainder. */
+  private intoBody = false;
+  private connection: ReadTarget | undefined;
+  /** Bytes read before the connection was attached (a server that talks first). */
+  private early: Buffer[] = [];
+
+  readonly onread: OnRead = {
+    buffer: () => this.next(),
+    callback: (bytes, buffer) => {
+      this.done(bytes, buffer);
+      return true;
+    },
+  };
+
+  attach(connection: ReadTarget): void {
+    this.connection = connection;
+    const early = this.early;
+    this.early = [];
+    for (const chunk of early) connection.onData(chunk);
+  }
+
+  private next(): Uint8Array {
+    // A small remainder is read into the slab with what follows it, and copied.
+    const body = this.connection?.bodyRemainder();
+    if (body !== undefined && body.length >= MIN_READ_BYTES) {
+      this.intoBody = true;
+      return body;
+    }
+    this.intoBody = false;
+    if (this.slab.length - this.at < MIN_READ_BYTES) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.at = 0;
+    }
+    return this.slab.subarray(this.at);
+  }
+
+  private done(bytes: number, buffer: Uint8Array): void {
+    if (this.intoBody) {
+      this.connection!.bodyWritten(bytes);
+      return;
+    }
+    const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
+    this.at += bytes;
+    if (this.connection === undefined) this.early.push(chunk);
+    else this.connection.onData(chunk);
+  }
+}

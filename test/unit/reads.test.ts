@@ -1,0 +1,120 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SocketReads } from '../../lib/connection/reads.ts';
+import { encodeFrame, type Frame, FrameDecoder } from '../../lib/framing/index.ts';
+import { type Plain, plain } from '../frames.ts';
+
+/**
+ * Plays a socket using Node's `onread` contract: before each read it asks for a
+ * buffer, writes at most that many bytes at its start, then calls back with
+ * the count and the same buffer.
+ */
+function playSocket(reads: SocketReads, stream: Buffer, readSizes: number[]): void {
+  let at = 0;
+  let turn = 0;
+  while (at < stream.length) {
+    const target = reads.onread.buffer();
+    if (target.length === 0) throw new Error('an empty read buffer');
+    const want = readSizes[turn++ % readSizes.length]!;
+    const n = Math.min(want, target.length, stream.length - at);
+    target.set(stream.subarray(at, at + n), 0);
+    at += n;
+    if (reads.onread.callback(n, target) !== true) throw new Error('the callback paused the socket');
+  }
+}
+
+/** A connection stand-in: the decoder behind it, and every frame it emitted, kept as the views it got. */
+function target() {
+  const frames: Frame[] = [];
+  const decoder = new FrameDecoder((f) => frames.push(f));
+  return {
+    frames,
+    decoder,
+    onData: (chunk: Buffer) => decoder.push(chunk),
+    bodyRemainder: () => decoder.bodyRemainder(),
+    bodyWritten: (bytes: number) => decoder.bodyWritten(bytes),
+  };
+}
+
+const frameArb = fc
+  .record({
+    kind: fc.integer({ min: 1, max: 10 }),
+    id: fc.nat(),
+    meta: fc.string({ maxLength: 8 }),
+    size: fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: 0, max: 200 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 5_000, max: 70_000 }) },
+    ),
+    fill: fc.integer({ min: 0, max: 255 }),
+  })
+  .map(
+    ({ kind, id, meta, size, fill }) =>
+      ({ kind, flags: 1, id, meta, data: Buffer.alloc(size, fill) }) as Plain,
+  );
+
+describe('SocketReads (onread)', () => {
+  it('yields the same frames as pushed chunks, in any read sizes, and never overwrites a frame it handed out', () => {
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 20 }),
+        // Reads of a few bytes up to more than a slab (bounded below: the loop is per read).
+        fc.array(fc.oneof(fc.integer({ min: 5, max: 100 }), fc.integer({ min: 1_000, max: 200_000 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (frames, readSizes) => {
+          const stream = Buffer.concat(frames.map((f) => encodeFrame(f.kind, f.flags, f.id, f.meta, f.data)));
+          const reads = new SocketReads();
+          const conn = target();
+          reads.attach(conn);
+          playSocket(reads, stream, readSizes);
+          expect(conn.decoder.buffered).toBe(0);
+          // Compared only now: a slab region written twice would have changed an earlier frame's view.
+          // (Buffer.equals, not toEqual: a deep compare of megabytes is slow.)
+          const got = conn.frames.map(plain);
+          expect(got.map(({ data, ...rest }) => ({ ...rest, size: data.length }))).toEqual(
+            frames.map(({ data, ...rest }) => ({ ...rest, size: data.length })),
+          );
+          for (const [i, frame] of got.entries()) {
+            if (!frame.data.equals(frames[i]!.data)) throw new Error(`frame ${i}: its data changed`);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reads a large body in place: the socket writes into the frame buffer itself', () => {
+    const data = Buffer.alloc(300_000, 5);
+    const stream = encodeFrame(3, 1, 1, '', data);
+    const reads = new SocketReads();
+    const conn = target();
+    reads.attach(conn);
+    const targets: Uint8Array[] = [];
+    let at = 0;
+    while (at < stream.length) {
+      const buffer = reads.onread.buffer();
+      targets.push(buffer);
+      const n = Math.min(64 * 1024, buffer.length, stream.length - at);
+      buffer.set(stream.subarray(at, at + n));
+      at += n;
+      reads.onread.callback(n, buffer);
+    }
+    expect(conn.frames).toHaveLength(1);
+    const body = conn.frames[0]!.buffer;
+    // After the first read (header and the start of the body, into a slab), every read but the
+    // last small one landed in the body buffer.
+    const inBody = targets.filter((t) => t.buffer === body.buffer);
+    expect(inBody.length).toBeGreaterThanOrEqual(Math.floor(stream.length / (64 * 1024)) - 1);
+    expect(conn.frames[0]!.body.equals(data)).toBe(true);
+  });
+
+  it('holds what arrives before the connection is attached, and hands it over in order', () => {
+    const stream = Buffer.concat([encodeFrame(1, 0, 0, '', '{}'), encodeFrame(5, 0, 0, 'hi', '1')]);
+    const reads = new SocketReads();
+    playSocket(reads, stream, [7, 100]);
+    const conn = target();
+    reads.attach(conn);
+    expect(conn.frames.map((f) => f.kind)).toEqual([1, 5]);
+  });
+});
