@@ -1,7 +1,12 @@
-/** Each read lands in a slab of this size... */
-const SLAB_BYTES = 64 * 1024;
-/** ...until less than this much of it is left. */
-const MIN_READ_BYTES = 8 * 1024;
+/**
+ * Reads land in slabs. The first is small (an idle or quiet connection keeps
+ * little); a read that fills all the room it was given doubles the next slab,
+ * up to this size...
+ */
+const FIRST_SLAB_BYTES = 4 * 1024;
+const MAX_SLAB_BYTES = 64 * 1024;
+/** ...and a body's remainder at least this large is read into directly. */
+const MIN_BODY_READ_BYTES = 8 * 1024;
 
 /** Where the bytes go: a Connection. */
 export interface ReadTarget {
@@ -28,6 +33,7 @@ export interface OnRead {
 export class SocketReads {
   private slab = Buffer.allocUnsafe(0);
   private at = 0;
+  private slabBytes = FIRST_SLAB_BYTES;
   /** Whether the last buffer handed to the socket was a body's remainder. */
   private intoBody = false;
   private connection: ReadTarget | undefined;
@@ -52,13 +58,14 @@ export class SocketReads {
   private next(): Uint8Array {
     // A small remainder is read into the slab with what follows it, and copied.
     const body = this.connection?.bodyRemainder();
-    if (body !== undefined && body.length >= MIN_READ_BYTES) {
+    if (body !== undefined && body.length >= MIN_BODY_READ_BYTES) {
       this.intoBody = true;
       return body;
     }
     this.intoBody = false;
-    if (this.slab.length - this.at < MIN_READ_BYTES) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    // A new slab once less than a quarter of one is left: a read is never tiny.
+    if (this.slab.length - this.at < this.slabBytes >>> 2) {
+      this.slab = Buffer.allocUnsafeSlow(this.slabBytes);
       this.at = 0;
     }
     return this.slab.subarray(this.at);
@@ -71,6 +78,8 @@ export class SocketReads {
     }
     const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
     this.at += bytes;
+    // It filled all the room it had: more was probably waiting.
+    if (bytes === buffer.length && this.slabBytes < MAX_SLAB_BYTES) this.slabBytes *= 2;
     if (this.connection === undefined) this.early.push(chunk);
     else this.connection.onData(chunk);
   }

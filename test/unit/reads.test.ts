@@ -109,6 +109,31 @@ describe('SocketReads (onread)', () => {
     expect(conn.frames[0]!.body.equals(data)).toBe(true);
   });
 
+  it('keeps slabs small for small reads, and grows them up to 64 KiB when reads fill them', () => {
+    const frames = Buffer.concat(
+      Array.from({ length: 4_000 }, (_, i) => encodeFrame(3, 1, i + 1, '', Buffer.alloc(60))),
+    );
+    const sizes = (readBytes: number): number[] => {
+      const reads = new SocketReads();
+      reads.attach(target());
+      const seen: number[] = [];
+      let at = 0;
+      while (at < frames.length) {
+        const buffer = reads.onread.buffer();
+        seen.push(buffer.buffer.byteLength);
+        const n = Math.min(readBytes, buffer.length, frames.length - at);
+        buffer.set(frames.subarray(at, at + n));
+        at += n;
+        reads.onread.callback(n, buffer);
+      }
+      return seen;
+    };
+    expect(Math.max(...sizes(72))).toBe(4 * 1024); // one 72-byte answer per read: no growth
+    const greedy = sizes(1 << 20); // every read takes all the room it gets
+    expect(Math.max(...greedy)).toBe(64 * 1024);
+    expect(greedy[0]).toBe(4 * 1024);
+  });
+
   it('holds what arrives before the connection is attached, and hands it over in order', () => {
     const stream = Buffer.concat([encodeFrame(1, 0, 0, '', '{}'), encodeFrame(5, 0, 0, 'hi', '1')]);
     const reads = new SocketReads();
