@@ -94,7 +94,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /**
  * Where a named service lives: `$XDG_RUNTIME_DIR/NAME.sock` when that is set
  * (per-user, 0700, cleaned at logout), else `TMPDIR/unixipc-UID/NAME.sock` in
- * a per-user 0700 directory. On Windows a named pipe. See socket-md.
+ * a per-user 0700 directory. On Windows a named pipe. See socket-paths.md.
  *
  * @example resolveSocketPath('mydaemon') // '/run/user/1000/mydaemon.sock'
  */

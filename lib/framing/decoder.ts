@@ -31,8 +31,7 @@ export interface FrameDecoderOptions {
  * After it throws, the decoder is unusable: the caller closes the connection.
  */
 export class FrameDecoder {
-  /** The body limit checked on each header from now on (see setLimit). */
-  maxFrameBytes: number;
+  private limit: number;
   private limitName = 'maxFrameBytes';
   private readonly onFrame: (frame: Frame) => void;
   /** Assembles a header split across chunks; made the first time one is. */
@@ -48,7 +47,12 @@ export class FrameDecoder {
 
   constructor(onFrame: (frame: Frame) => void, options: FrameDecoderOptions = {}) {
     this.onFrame = onFrame;
-    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.limit = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** The largest body accepted in the headers still to come. */
+  get maxFrameBytes(): number {
+    return this.limit;
   }
 
   /**
@@ -57,7 +61,7 @@ export class FrameDecoder {
    * is done, so an unauthenticated peer cannot make it allocate a large body.
    */
   setLimit(maxFrameBytes: number, name = 'maxFrameBytes'): void {
-    this.maxFrameBytes = maxFrameBytes;
+    this.limit = maxFrameBytes;
     this.limitName = name;
   }
 
@@ -133,11 +137,11 @@ export class FrameDecoder {
 
   private readHeader(source: Buffer, at: number): number {
     const bodyLength = u32(source, at);
-    if (bodyLength > this.maxFrameBytes) {
+    if (bodyLength > this.limit) {
       throw this.fail(
         new IpcError(
           ErrorCodes.FRAME_TOO_LARGE,
-          `frame of ${bodyLength} bytes exceeds ${this.limitName} (${this.maxFrameBytes})`,
+          `frame of ${bodyLength} bytes exceeds ${this.limitName} (${this.limit})`,
         ),
       );
     }
