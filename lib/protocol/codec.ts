@@ -50,14 +50,6 @@ export function frameMeta(frame: Frame): string {
     : frame.buffer.toString('utf8', frame.start, frame.start + frame.metaLength);
 }
 
-/**
- * A bytes value is handed out as a view of the buffer it was read into, unless
- * that buffer (its whole ArrayBuffer) is over 4x the value's size and over
- * this many bytes: then it is copied, so a small Buffer result kept for long
- * does not pin a large read buffer. (Node's own Buffer pool pins up to 8 KiB.)
- */
-const PIN_LIMIT = 8 * 1024;
-
 /** Decodes a frame's data section; throws ERR_IPC_BAD_FRAME for anything malformed. */
 export function decodeValue(frame: Frame): unknown {
   const encoding = frame.flags & ENCODING_MASK;
@@ -71,11 +63,7 @@ export function decodeValue(frame: Frame): unknown {
       throw badFrame('data section is not valid JSON', cause);
     }
   }
-  if (encoding === Encoding.BYTES) {
-    // A view of the read buffer, unless keeping it would pin much more memory than it holds.
-    const view = buffer.subarray(dataStart, end);
-    return buffer.buffer.byteLength > Math.max(PIN_LIMIT, 4 * view.length) ? Buffer.from(view) : view;
-  }
+  if (encoding === Encoding.BYTES) return buffer.subarray(dataStart, end);
   if (encoding === Encoding.NONE) {
     if (dataStart !== end) throw badFrame('data section must be empty for encoding NONE');
     return undefined;
