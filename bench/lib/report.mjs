@@ -168,8 +168,9 @@ function oneshotSection(results, placements) {
   out.push(
     'A fresh `node` process imports the library, connects, makes one 64-byte request and exits. Wall time from spawn to exit, ' +
       'measured in pairs with a bare `node -e 0` run right before or after it (alternating) on the same CPU; ' +
-      '`over bare` is the median of the per-pair differences, `over raw net` the difference of the medians with the raw net ' +
-      'one-shot written the same way (the same work by hand with `node:net`). `import` is the library import alone, timed inside the process. ' +
+      '`over bare` is the median of the per-pair differences, `over raw net` the difference between that and the raw net ' +
+      "one-shot's, written the same way (the same work by hand with `node:net`; wall times alone drift too much between runs). " +
+      '`import` is the library import alone, timed inside the process. ' +
       'Each runs as an ES module (`import`) and, where the package allows it, as a CommonJS script (`require()`): an ES module entry ' +
       'costs Node several ms before it runs a line, and importing a CommonJS package from one adds its export scan. ' +
       'The empty-script rows show what loading any `.mjs` or `.cjs` costs over `node -e 0`.',
@@ -211,8 +212,9 @@ function oneshotSection(results, placements) {
         const s =
           get(results.summary, ['oneshot', p, transport, impl]) ??
           get(results.summary, ['oneshot', p, first, impl]);
-        const raw = get(results.summary, ['oneshot', p, transport, rawName, 'wallMs']);
-        const overRaw = !empty && s?.wallMs?.n > 0 && raw?.n > 0 ? num(s.wallMs.median - raw.median) : '';
+        const raw = get(results.summary, ['oneshot', p, transport, rawName, 'overBareMs']);
+        const overRaw =
+          !empty && s?.overBareMs?.n > 0 && raw?.n > 0 ? num(s.overBareMs.median - raw.median) : '';
         row.push(
           cell(s?.wallMs, (x) => num(x)),
           cell(s?.overBareMs, (x) => num(x)),
@@ -315,9 +317,10 @@ function targetsTable(results) {
     formatTargetValue(t),
     `${t.better === 'lower' ? '≤' : '≥'} ${t.absolute ? `${t.limit} ms` : `${t.limit}x`}`,
     t.met ? 'met' : '**not met**',
+    t.detail ?? '',
   ]);
   return table(
-    ['target', 'placement', 'transport', 'measured (median, per-round range)', 'limit', 'status'],
+    ['target', 'placement', 'transport', 'measured (median, per-round range)', 'limit', 'status', 'note'],
     rows,
   );
 }
