@@ -295,13 +295,7 @@ export class Connection implements Peer, Link {
 
   /** Bytes from the socket (its 'data' events, or SocketReads). */
   onData(chunk: Buffer): void {
-    if (this.state === 'closed') return;
-    this.heartbeat?.heard();
-    try {
-      this.decoder.push(chunk);
-    } catch (error) {
-      this.protocolError(asIpcError(error));
-    }
+    this.received(chunk, 0);
   }
 
   /** Where the socket may read next to land in the body being assembled (SocketReads). */
@@ -311,10 +305,16 @@ export class Connection implements Peer, Link {
 
   /** `bytes` were read into the last bodyRemainder(). */
   bodyWritten(bytes: number): void {
+    this.received(undefined, bytes);
+  }
+
+  /** A chunk to decode, or else `bytes` written into the body in place. */
+  private received(chunk: Buffer | undefined, bytes: number): void {
     if (this.state === 'closed') return;
     this.heartbeat?.heard();
     try {
-      this.decoder.bodyWritten(bytes);
+      if (chunk !== undefined) this.decoder.push(chunk);
+      else this.decoder.bodyWritten(bytes);
     } catch (error) {
       this.protocolError(asIpcError(error));
     }
