@@ -167,18 +167,12 @@ export function evaluateTargets(summary, placements, transports) {
           'higher',
         );
       }
-      for (const [name, how] of [
-        ['unixipc', 'import'],
-        ['unixipc-cjs', 'require()'],
+      for (const [name, rawName, how] of [
+        ['unixipc', 'raw', 'import'],
+        ['unixipc-cjs', 'raw-cjs', 'require()'],
       ]) {
         const one = get(summary, ['oneshot', placement, transport, name]);
-        const raw = get(summary, [
-          'oneshot',
-          placement,
-          transport,
-          name.replace('unixipc', 'raw'),
-          'overBareMs',
-        ]);
+        const raw = get(summary, ['oneshot', placement, transport, rawName, 'overBareMs']);
         if (one?.overBareMs?.n > 0) {
           add(
             `one-shot over bare node (ms), ${how}`,

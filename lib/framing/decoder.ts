@@ -84,12 +84,7 @@ export class FrameDecoder {
     if (this.failed) throw this.failed;
     const body = this.body;
     if (body === null || bytes > body.length - this.bodyFilled) throw new RangeError('no room for that body');
-    this.bodyFilled += bytes;
-    if (this.bodyFilled === body.length) {
-      this.body = null;
-      this.bodyFilled = 0;
-      this.emit(body, 0, body.length);
-    }
+    this.filled(body, bytes);
   }
 
   push(chunk: Buffer): void {
@@ -101,14 +96,8 @@ export class FrameDecoder {
         const need = this.body.length - this.bodyFilled;
         const take = Math.min(need, end - offset);
         chunk.copy(this.body, this.bodyFilled, offset, offset + take);
-        this.bodyFilled += take;
         offset += take;
-        if (this.bodyFilled === this.body.length) {
-          const body = this.body;
-          this.body = null;
-          this.bodyFilled = 0;
-          this.emit(body, 0, body.length);
-        }
+        this.filled(this.body, take);
         continue;
       }
       let bodyLength: number;
@@ -159,6 +148,15 @@ export class FrameDecoder {
     this.metaLength = metaLength;
     this.id = u32(source, at + 8);
     return bodyLength;
+  }
+
+  /** `bytes` more of BODY are in place; emits the frame once it is whole. */
+  private filled(body: Buffer, bytes: number): void {
+    this.bodyFilled += bytes;
+    if (this.bodyFilled < body.length) return;
+    this.body = null;
+    this.bodyFilled = 0;
+    this.emit(body, 0, body.length);
   }
 
   private emit(buffer: Buffer, start: number, end: number): void {
