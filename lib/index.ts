@@ -1,3 +1,4 @@
+export { type CallOptions, call } from './call.ts';
 export { Client, type ConnectOptions, connect, type RequestOptions } from './client.ts';
 export {
   type Endpoint,

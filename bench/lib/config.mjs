@@ -35,7 +35,7 @@ const HELP = `Usage: npm run bench -- [options]
 
   --quick                 short phases, one round (about 2 minutes)
   --only=a,b              implementations to run (the raw floors always run):
-                          raw, raw-cork, raw-nagle, raw-cork-nagle, unixipc, unixipc-json,
+                          raw, raw-cork, raw-nagle, raw-cork-nagle, unixipc, unixipc-json, unixipc-connect,
                           node-ipc10, node-ipc14, zeromq, http, c
   --workloads=a,b         ${WORKLOADS.join(', ')} (default: all)
   --transports=a,b        unix, tcp (default: both)

@@ -1,4 +1,4 @@
-import { connect } from '../client.ts';
+import { call as callOnce } from '../call.ts';
 
 /** `unixipc call ENDPOINT METHOD [JSON]`: one request, the JSON result on stdout. */
 export async function call(
@@ -14,18 +14,13 @@ export async function call(
   } catch {
     throw new TypeError(`params must be JSON: ${params}`);
   }
-  const client = await connect(endpoint, {
+  const result = await callOnce(endpoint, method, value, {
     timeout: options.timeout,
     connectTimeout: options.timeout,
     token: options.token,
   });
-  try {
-    const result = await client.request(method, value);
-    process.stdout.write(
-      `${Buffer.isBuffer(result) ? result.toString('base64') : JSON.stringify(result ?? null)}\n`,
-    );
-    return 0;
-  } finally {
-    await client.close();
-  }
+  process.stdout.write(
+    `${Buffer.isBuffer(result) ? result.toString('base64') : JSON.stringify(result ?? null)}\n`,
+  );
+  return 0;
 }

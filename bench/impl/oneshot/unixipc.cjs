@@ -1,12 +1,9 @@
-// One-shot CLI call through unixipc, as a CommonJS script: require, connect, one request, close, exit.
+// One-shot CLI call through unixipc as its docs suggest for one, as a CommonJS script: require, call(), exit.
 const t0 = performance.now();
-const { connect } = require('unixipc');
+const { call } = require('unixipc');
 const t1 = performance.now();
-(async () => {
-  const client = await connect(JSON.parse(process.argv[2]));
-  const reply = await client.request('echo', Buffer.alloc(64, 0x61));
-  await client.close();
+call(JSON.parse(process.argv[2]), 'echo', Buffer.alloc(64, 0x61)).then((reply) => {
   if (reply.length !== 64) throw new Error('bad reply');
   const t2 = performance.now();
   process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
-})();
+});

@@ -1,10 +1,8 @@
-// One-shot CLI call through unixipc: import, connect, one request, close, exit.
+// One-shot CLI call through unixipc as its docs suggest for one: import, call() (connect, one request, close), exit.
 const t0 = performance.now();
-const { connect } = await import('unixipc');
+const { call } = await import('unixipc');
 const t1 = performance.now();
-const client = await connect(JSON.parse(process.argv[2]));
-const reply = await client.request('echo', Buffer.alloc(64, 0x61));
-await client.close();
+const reply = await call(JSON.parse(process.argv[2]), 'echo', Buffer.alloc(64, 0x61));
 if (reply.length !== 64) throw new Error('bad reply');
 const t2 = performance.now();
 process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);

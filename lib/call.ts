@@ -1,0 +1,301 @@
+import { debug } from './debug.ts';
+import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
+import { ErrorCodes, IpcError } from './errors.ts';
+import { DEFAULT_MAX_FRAME_BYTES, type Frame, FrameDecoder } from './framing/index.ts';
+import {
+  badFrame,
+  checkName,
+  clientHello,
+  decodeValue,
+  type Encoded,
+  encodeMessage,
+  fromWireError,
+  HELLO_MAX_BYTES,
+  KIND_NAMES,
+  Kind,
+  PROTOCOL_VERSION,
+  parseServerHello,
+  toWireError,
+} from './protocol/index.ts';
+import { dial, type Socket } from './transport/index.ts';
+
+export interface CallOptions {
+  /** ms the server has to answer, once it has accepted the hello. @default 30000 */
+  timeout?: number;
+  /** Bounds connecting and the server's hello, in ms. @default 5000 */
+  connectTimeout?: number;
+  /** Aborting it fails the call with ERR_IPC_ABORTED and cancels it on the server. */
+  signal?: AbortSignal;
+  /** For an explicit tcp:// endpoint whose server asks for one (paths carry their own). */
+  token?: string;
+  /** Largest frame body accepted from the server. @default 64 MiB */
+  maxFrameBytes?: number;
+}
+
+/** The one request id a call uses. */
+const ID = 1;
+
+/**
+ * One request on a connection of its own: connect, call METHOD, close. For a
+ * CLI that makes one call and exits: the hello and the request leave in one
+ * write, so the answer comes after a single round trip, and none of a
+ * long-lived client's machinery (heartbeat, request table, read slabs) is
+ * built. Resolves like `client.request()`: a streamed result arrives as an
+ * array of its items. Fails with the same codes as `connect()` and `request()`.
+ *
+ * @example
+ * const status = await call('/run/user/1000/app.sock', 'status');
+ */
+export async function call<T = any>(
+  endpoint: EndpointInput,
+  method: string,
+  params?: unknown,
+  options: CallOptions = {},
+): Promise<T> {
+  checkName('method', method);
+  const signal = options.signal;
+  if (signal?.aborted) {
+    throw new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted before it was sent`, {
+      cause: signal.reason,
+    });
+  }
+  const parsed = parseEndpoint(endpoint);
+  // Before connecting: a value JSON cannot carry fails here (TypeError) and no server sees anything.
+  const request = encodeMessage(Kind.REQUEST, ID, method, params);
+  const connectTimeout = options.connectTimeout ?? 5_000;
+  const started = Date.now();
+  const dialed = await dial(parsed, connectTimeout, options.token);
+  const hello = encodeMessage(Kind.HELLO, 0, '', clientHello(dialed.token));
+  const exchange = new OneCall(dialed.socket, method, formatEndpoint(parsed), options);
+  return exchange.run(hello, request, Math.max(1, connectTimeout - (Date.now() - started))) as Promise<T>;
+}
+
+/** The client side of one call's exchange, from the hello to the final frame. */
+class OneCall {
+  private readonly decoder: FrameDecoder;
+  private state: 'hello' | 'open' | 'done' = 'hello';
+  private items: unknown[] | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private resolve!: (value: unknown) => void;
+  private reject!: (error: IpcError) => void;
+  /** An error the server sent before closing: it says more than the close that follows it. */
+  private serverError: IpcError | undefined;
+  private readonly onAbort = () => {
+    const signal = this.options.signal;
+    this.cancel(new IpcError(ErrorCodes.ABORTED, `"${this.method}" was aborted`, { cause: signal?.reason }));
+  };
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly method: string,
+    private readonly where: string,
+    private readonly options: CallOptions,
+  ) {
+    this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
+    this.decoder.setLimit(
+      Math.min(HELLO_MAX_BYTES, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
+      'the limit before the hello',
+    );
+  }
+
+  run(hello: Encoded, request: Encoded, helloWithinMs: number): Promise<unknown> {
+    const promise = new Promise<unknown>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    const socket = this.socket;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.onClose(error));
+    socket.on('close', () => this.onClose(undefined));
+    const signal = this.options.signal;
+    if (signal?.aborted) {
+      // Aborted while connecting: nothing was sent.
+      this.fail(
+        new IpcError(ErrorCodes.ABORTED, `"${this.method}" was aborted before it was sent`, {
+          cause: signal.reason,
+        }),
+      );
+      return promise;
+    }
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.timer = setTimeout(
+      () =>
+        this.fail(
+          new IpcError(
+            ErrorCodes.CONNECT,
+            `cannot connect to ${this.where}: no hello within ${this.options.connectTimeout ?? 5_000} ms`,
+          ),
+        ),
+      helloWithinMs,
+    );
+    // The reference server handles frames that follow an accepted hello at once (PROTOCOL.md 4.4),
+    // and drops them unread after a refused one: no handler runs for a client it turned away.
+    socket.cork();
+    write(socket, hello);
+    write(socket, request);
+    socket.uncork();
+    return promise;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'done') return;
+    try {
+      this.decoder.push(chunk);
+    } catch (error) {
+      const ipcError = error instanceof IpcError ? error : badFrame(String(error), error);
+      // Tell the server why, as a connection would (best effort: we close right after).
+      write(this.socket, encodeMessage(Kind.ERROR, 0, '', toWireError(ipcError)));
+      this.fail(ipcError);
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    if (this.state === 'done') return;
+    if (frame.kind === Kind.ERROR && frame.id === 0) {
+      // The server refused the hello (ERR_IPC_AUTH, ...) or is closing the connection and says why.
+      this.serverError = fromWireError(decodeValue(frame));
+      this.fail(this.serverError);
+      return;
+    }
+    if (this.state === 'hello') {
+      this.onHello(frame);
+      return;
+    }
+    switch (frame.kind) {
+      case Kind.RESPONSE:
+        this.checkId(frame);
+        this.settle(decodeValue(frame));
+        return;
+      case Kind.ERROR:
+        this.checkId(frame);
+        this.fail(fromWireError(decodeValue(frame)));
+        return;
+      case Kind.STREAM_ITEM: {
+        this.checkId(frame);
+        const value = decodeValue(frame);
+        if (this.items === undefined) this.items = [value];
+        else this.items.push(value);
+        return;
+      }
+      case Kind.STREAM_END:
+        this.checkId(frame);
+        this.settle(this.items ?? []);
+        return;
+      case Kind.NOTIFY:
+        // Events (a greeting from the server's 'connection' handler): no one listens on a one-shot call.
+        decodeValue(frame);
+        return;
+      case Kind.PING:
+        write(this.socket, encodeMessage(Kind.PONG, frame.id, '', undefined));
+        return;
+      case Kind.PONG:
+        return;
+      case Kind.REQUEST:
+        // A call offers no methods of its own.
+        write(
+          this.socket,
+          encodeMessage(
+            Kind.ERROR,
+            frame.id,
+            '',
+            toWireError(new IpcError(ErrorCodes.NO_METHOD, 'a one-shot call serves no methods')),
+          ),
+        );
+        return;
+      default:
+        throw badFrame(`unexpected frame kind ${KIND_NAMES[frame.kind] ?? frame.kind}`);
+    }
+  }
+
+  private onHello(frame: Frame): void {
+    if (frame.kind !== Kind.HELLO) {
+      throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
+    }
+    const hello = parseServerHello(decodeValue(frame));
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw new IpcError(
+        ErrorCodes.VERSION,
+        `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
+      );
+    }
+    this.state = 'open';
+    this.decoder.setLimit(this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    clearTimeout(this.timer);
+    const timeout = this.options.timeout ?? 30_000;
+    if (timeout > 0 && Number.isFinite(timeout)) {
+      this.timer = setTimeout(
+        () => this.cancel(new IpcError(ErrorCodes.TIMEOUT, `"${this.method}" timed out after ${timeout} ms`)),
+        timeout,
+      );
+    }
+  }
+
+  private checkId(frame: Frame): void {
+    if (frame.id !== ID) throw badFrame(`answer for unknown request id ${frame.id}`);
+  }
+
+  /** The caller gave up (timeout, abort): the server stops the handler too. */
+  private cancel(error: IpcError): void {
+    if (this.state === 'done') return;
+    if (this.state === 'open') write(this.socket, encodeMessage(Kind.CANCEL, ID, '', undefined));
+    this.fail(error);
+  }
+
+  private onClose(error: Error | undefined): void {
+    if (this.state === 'done') return;
+    if (this.serverError !== undefined) {
+      this.fail(this.serverError);
+    } else if (this.state === 'hello') {
+      this.fail(
+        new IpcError(
+          ErrorCodes.CONNECT,
+          `cannot connect to ${this.where}: the server closed the connection during the hello`,
+          error === undefined ? {} : { cause: error },
+        ),
+      );
+    } else {
+      this.fail(
+        new IpcError(
+          ErrorCodes.CLOSED,
+          `connection closed before "${this.method}" was answered`,
+          error === undefined ? {} : { cause: error },
+        ),
+      );
+    }
+  }
+
+  private settle(value: unknown): void {
+    this.finish();
+    this.resolve(value);
+  }
+
+  private fail(error: IpcError): void {
+    if (this.state === 'done') return;
+    debug('call %s on %s: %s %s', this.method, this.where, error.code, error.message);
+    this.finish();
+    this.reject(error);
+  }
+
+  /**
+   * Ends the connection gracefully, without keeping the process alive for the
+   * server's side of the close: a CLI exits as soon as it has its answer.
+   */
+  private finish(): void {
+    this.state = 'done';
+    clearTimeout(this.timer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.items = undefined;
+    this.socket.end();
+    this.socket.unref();
+  }
+}
+
+function write(socket: Socket, frame: Encoded): void {
+  if (socket.destroyed) return;
+  if (Buffer.isBuffer(frame)) {
+    socket.write(frame);
+  } else {
+    socket.write(frame[0]);
+    socket.write(frame[1]);
+  }
+}
