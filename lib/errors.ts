@@ -46,9 +46,17 @@ export interface IpcErrorOptions {
   data?: unknown;
 }
 
+/**
+ * `instanceof IpcError` holds for an IpcError from any copy of this package:
+ * the ESM and CJS builds, the `unixipc/call` entry, another installed version.
+ */
 export class IpcError extends Error {
   readonly code: IpcErrorCode;
   readonly data: unknown;
+
+  static override [Symbol.hasInstance](value: unknown): value is IpcError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
 
   constructor(code: IpcErrorCode, message: string, options: IpcErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -81,10 +89,7 @@ export class IpcError extends Error {
 
 /** True for an IpcError from any copy of this package (ESM, CJS or another version). */
 export function isIpcError(value: unknown): value is IpcError {
-  return (
-    value instanceof IpcError ||
-    (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true)
-  );
+  return value instanceof IpcError;
 }
 
 export function systemCode(err: unknown): string | undefined {

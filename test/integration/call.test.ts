@@ -107,12 +107,34 @@ describe.each(['unix', 'tcp'] as const)('call() over %s', (transport) => {
     expect(await codeOf(call(path, 'die', 20))).toBe('ERR_IPC_CLOSED');
   });
 
-  it('runs from a CLI process that exits by itself once it has the answer', async () => {
+  it('runs from a CLI process (unixipc/call, import or require) that exits by itself once it has the answer', async () => {
     await setup();
-    const cli = await startFixture('call.mjs', [path, 'upper', '"from a cli"']);
-    expect(cli.line).toBe('"FROM A CLI"');
-    await exited(cli.proc, 5_000);
-    expect((await cli.proc).exitCode).toBe(0);
+    for (const fixture of ['call.mjs', 'call.cjs']) {
+      const cli = await startFixture(fixture, [path, 'upper', '"from a cli"']);
+      expect(cli.line).toBe('"FROM A CLI"');
+      await exited(cli.proc, 5_000);
+      expect((await cli.proc).exitCode).toBe(0);
+      const failing = await startFixture(fixture, [path, 'nope']);
+      expect(failing.line).toMatch(/^ERROR ERR_IPC_NO_METHOD /);
+    }
+  });
+});
+
+describe('the unixipc/call entry', () => {
+  it('holds the one-shot call and the errors, without the Server, the Client or the safe bind', () => {
+    for (const file of ['call.js', 'call.cjs']) {
+      const code = readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
+      expect(code).toMatch(/async function call\(/);
+      expect(code).toMatch(/IpcError = class/);
+      for (const absent of [/Server = class/, /Client = class/, /Connection = class/, /function bindPath/]) {
+        expect(code).not.toMatch(absent);
+      }
+    }
+    // The main entry does carry them: the patterns above would find them.
+    const main = readFileSync(new URL('../../dist/index.js', import.meta.url), 'utf8');
+    for (const present of [/Server = class/, /Client = class/, /Connection = class/, /function bindPath/]) {
+      expect(main).toMatch(present);
+    }
   });
 });
 

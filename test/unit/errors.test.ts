@@ -26,16 +26,29 @@ describe('IpcError', () => {
     expect(isIpcError(null)).toBe(false);
   });
 
-  it('is recognised across the ESM and CJS builds', async () => {
+  it('is recognised, by isIpcError and by instanceof, across the ESM and CJS builds and the call entry', async () => {
     const require = createRequire(import.meta.url);
-    const cjs = require('../../dist/index.cjs');
-    // The built ESM entry (a computed specifier: dist/ is build output, not typechecked).
-    const esm = await import(new URL('../../dist/index.js', import.meta.url).href);
-    const fromCjs = new cjs.IpcError('ERR_IPC_CLOSED', 'closed');
-    const fromEsm = new esm.IpcError('ERR_IPC_CLOSED', 'closed');
-    expect(fromCjs).not.toBeInstanceOf(esm.IpcError);
-    expect(esm.isIpcError(fromCjs)).toBe(true);
-    expect(cjs.isIpcError(fromEsm)).toBe(true);
-    expect(isIpcError(fromCjs)).toBe(true);
+    // The built entries (computed specifiers: dist/ is build output, not typechecked).
+    const built = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
+    const copies = [
+      require('../../dist/index.cjs'),
+      await import(built('index.js')),
+      require('../../dist/call.cjs'),
+      await import(built('call.js')),
+      { IpcError, isIpcError },
+    ];
+    // Five classes: each bundle has its own copy of the code.
+    expect(new Set(copies.map((copy) => copy.IpcError)).size).toBe(5);
+    for (const a of copies) {
+      const error = new a.IpcError('ERR_IPC_CLOSED', 'closed');
+      for (const b of copies) {
+        expect(b.isIpcError(error)).toBe(true);
+        expect(error instanceof b.IpcError).toBe(true);
+      }
+    }
+    const others: unknown[] = [new Error('x'), { code: 'ERR_IPC_CLOSED' }, null, 'ERR_IPC_CLOSED'];
+    for (const copy of copies) {
+      for (const other of others) expect(other instanceof copy.IpcError).toBe(false);
+    }
   });
 });

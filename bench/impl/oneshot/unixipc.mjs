@@ -1,6 +1,6 @@
-// One-shot CLI call through unixipc as its docs suggest for one: import, call() (connect, one request, close), exit.
+// One-shot CLI call through unixipc as its docs suggest for one: import unixipc/call, call() (connect, one request, close), exit.
 const t0 = performance.now();
-const { call } = await import('unixipc');
+const { call } = await import('unixipc/call');
 const t1 = performance.now();
 const reply = await call(JSON.parse(process.argv[2]), 'echo', Buffer.alloc(64, 0x61));
 if (reply.length !== 64) throw new Error('bad reply');
