@@ -1,3 +1,4 @@
+import { closedError } from './connection/pending.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
@@ -78,8 +79,6 @@ class OneCall {
   private timer: NodeJS.Timeout | undefined;
   private resolve!: (value: unknown) => void;
   private reject!: (error: IpcError) => void;
-  /** An error the server sent before closing: it says more than the close that follows it. */
-  private serverError: IpcError | undefined;
   private readonly onAbort = () => {
     const signal = this.options.signal;
     this.cancel(new IpcError(ErrorCodes.ABORTED, `"${this.method}" was aborted`, { cause: signal?.reason }));
@@ -152,9 +151,9 @@ class OneCall {
   private onFrame(frame: Frame): void {
     if (this.state === 'done') return;
     if (frame.kind === Kind.ERROR && frame.id === 0) {
-      // The server refused the hello (ERR_IPC_AUTH, ...) or is closing the connection and says why.
-      this.serverError = fromWireError(decodeValue(frame));
-      this.fail(this.serverError);
+      // The server refused the hello (ERR_IPC_AUTH, ...) or is closing the connection and says why:
+      // that, not the close that follows, is what the caller hears.
+      this.fail(fromWireError(decodeValue(frame)));
       return;
     }
     if (this.state === 'hello') {
@@ -237,15 +236,14 @@ class OneCall {
   /** The caller gave up (timeout, abort): the server stops the handler too. */
   private cancel(error: IpcError): void {
     if (this.state === 'done') return;
-    if (this.state === 'open') write(this.socket, encodeMessage(Kind.CANCEL, ID, '', undefined));
+    // Also before the hello reply: the request went out with the hello.
+    write(this.socket, encodeMessage(Kind.CANCEL, ID, '', undefined));
     this.fail(error);
   }
 
   private onClose(error: Error | undefined): void {
     if (this.state === 'done') return;
-    if (this.serverError !== undefined) {
-      this.fail(this.serverError);
-    } else if (this.state === 'hello') {
+    if (this.state === 'hello') {
       this.fail(
         new IpcError(
           ErrorCodes.CONNECT,
@@ -254,13 +252,7 @@ class OneCall {
         ),
       );
     } else {
-      this.fail(
-        new IpcError(
-          ErrorCodes.CLOSED,
-          `connection closed before "${this.method}" was answered`,
-          error === undefined ? {} : { cause: error },
-        ),
-      );
+      this.fail(closedError(this.method, error));
     }
   }
 

@@ -4,10 +4,11 @@ import type { Channel } from './channel.ts';
 
 /**
  * Frames are encoded straight into slabs. The first is small and comes from
- * Node's shared buffer pool (most connections write little: an idle one costs
- * no slab of its own); each next one doubles, up to this size...
+ * Node's shared buffer pool (most connections write little: an idle one keeps
+ * a quarter KiB of a pool, room for its hello and a small answer or two); each
+ * next one doubles, up to this size...
  */
-const FIRST_SLAB_BYTES = 1024;
+const FIRST_SLAB_BYTES = 256;
 const SLAB_BYTES = 64 * 1024;
 /** ...and a batch this large is written at once instead of waiting for the end of the tick. */
 const FLUSH_BYTES = 32 * 1024;

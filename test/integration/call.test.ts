@@ -221,6 +221,16 @@ describe('call() against misbehaving servers', () => {
     expect(pongs).toBe(1);
   });
 
+  it('cancels a call aborted before the hello reply: the request went out with the hello', async () => {
+    const seen: number[] = [];
+    const path = await rawServer((_socket, frame) => seen.push(frame.kind));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    expect(await codeOf(call(path, 'slow', 1, { signal: controller.signal }))).toBe('ERR_IPC_ABORTED');
+    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual([1, 2, 8]); // HELLO, REQUEST, CANCEL
+  });
+
   it('fails with ERR_IPC_CONNECT when the hello never comes, within connectTimeout', async () => {
     const path = await rawServer(() => {});
     const started = Date.now();
