@@ -101,4 +101,26 @@ describe('examples', () => {
     expect(out).toContain('server: request 3 again: resending the answer, not depositing twice');
     expect(out).toContain('final balance 60');
   });
+
+  it('demo (npm run demo): the CLI calls, a SIGKILL leaves a stale socket, the restart reclaims it', async () => {
+    const before = tempDirs();
+    const result = await execa('node', [`${examples}demo/demo.mjs`], { timeout: 60_000 });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('');
+    const out = result.stdout;
+    expect(out).toContain('$ cli upper "hello from the cli"  ->  "HELLO FROM THE CLI"');
+    expect(out).toMatch(/cli add \{"a":2,"b":40\} +-> +42/);
+    expect(out).toMatch(/is still a socket file \(stale: nobody listens\)/);
+    expect(out).toMatch(/cli status {2}-> {2}ERROR ERR_IPC_CONNECT: /);
+    expect(out).toMatch(/cli status {2}-> {2}\{"pid":\d+,"transport":"unix"/);
+    expect(out).toMatch(/a second daemon on the live path: ERROR ERR_IPC_ADDR_IN_USE/);
+    expect(out).toMatch(/is a regular file \(TCP descriptor\), mode 600/);
+    expect(out).toMatch(/same CLI, same path: \$ cli status {2}-> {2}\{"pid":\d+,"transport":"tcp"/);
+    expect(out).toMatch(/TCP \/ AF_UNIX: [\d.]+x at p50/);
+    expect(out.trimEnd().endsWith('done.')).toBe(true);
+    // It removed its own temp directory.
+    expect([...tempDirs()].filter((name) => !before.has(name) && name.startsWith('unixipc-demo-'))).toEqual(
+      [],
+    );
+  });
 });
