@@ -173,7 +173,9 @@ function oneshotSection(results, placements) {
       '`import` is the library import alone, timed inside the process. ' +
       'Each runs as an ES module (`import`) and, where the package allows it, as a CommonJS script (`require()`): an ES module entry ' +
       'costs Node several ms before it runs a line, and importing a CommonJS package from one adds its export scan. ' +
-      'The empty-script rows show what loading any `.mjs` or `.cjs` costs over `node -e 0`.',
+      'The empty-script rows show what loading any `.mjs` or `.cjs` costs over `node -e 0`. ' +
+      "unixipc's rows make the call as its README suggests for a one-call CLI, with `call()` from `unixipc/call` " +
+      '(the hello and the request in one write); the `connect() + request() + close()` rows go through a `Client`.',
     '',
   );
   const first = results.options.transports[0];
