@@ -19,11 +19,11 @@ import {
 } from '../protocol/index.ts';
 import type { Channel } from './channel.ts';
 import type { Peer } from './context.ts';
-import { Heartbeat } from './heartbeat.ts';
+import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts';
 import { type Handler, Incoming } from './incoming.ts';
 import { type Link, ReadPause } from './link.ts';
 import { Outgoing, type RequestOptions } from './outgoing.ts';
-import { FrameWriter } from './writer.ts';
+import { FrameWriter, type WriterHost } from './writer.ts';
 
 export type { Handler } from './incoming.ts';
 export type { RequestOptions } from './outgoing.ts';
@@ -76,7 +76,7 @@ function asIpcError(error: unknown): IpcError {
  * (theirs). Symmetric: the same code serves the client and the server side;
  * only the hello differs by role.
  */
-export class Connection implements Peer, Link {
+export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
   readonly id = nextPeerId++;
   readonly transport: string;
   /** Set when the connection has closed; the error that closed it, if any. */
@@ -113,19 +113,7 @@ export class Connection implements Peer, Link {
         this.protocolError(asIpcError(error));
       }
     };
-    this.writer = new FrameWriter(
-      channel,
-      options.maxQueuedBytes,
-      // A server takes no new work while its answers are not being read.
-      (on) => options.role === 'server' && this.setReadPause(ReadPause.WriteBackpressure, on),
-      () =>
-        this.destroy(
-          new IpcError(
-            ErrorCodes.CLOSED,
-            `the peer is not reading: over ${options.maxQueuedBytes} bytes wait to be written to it`,
-          ),
-        ),
-    );
+    this.writer = new FrameWriter(channel, options.maxQueuedBytes, this);
     this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
     this.decoder.setLimit(Math.min(HELLO_MAX_BYTES, options.maxFrameBytes), 'the limit before the hello');
     channel.on('data', (chunk) => this.onData(chunk));
@@ -275,20 +263,51 @@ export class Connection implements Peer, Link {
   private startHeartbeat(): void {
     const interval = this.options.heartbeatInterval;
     if (!(interval > 0) || !Number.isFinite(interval)) return;
-    this.heartbeat = new Heartbeat(interval, {
-      queuedBytes: () => this.writer.queuedBytes,
-      pausedByUs: () => (this.readPauses & ~ReadPause.WriteBackpressure) !== 0,
-      ping: () => this.writer.message(Kind.PING, 0, '', undefined),
-      dead: () => {
-        debug('connection %d (%s): no answer to a heartbeat, dropping it', this.id, this.transport);
-        this.destroy(
-          new IpcError(
-            ErrorCodes.CLOSED,
-            `the peer did not answer a heartbeat within ${interval} ms (half-open or stuck)`,
-          ),
-        );
-      },
-    });
+    this.heartbeat = new Heartbeat(interval, this);
+  }
+
+  // ---- what the writer and the heartbeat ask of it (HeartbeatHooks, WriterHost) ----
+
+  /** @internal */
+  writeBackpressure(on: boolean): void {
+    // A server takes no new work while its answers are not being read.
+    if (this.options.role === 'server') this.setReadPause(ReadPause.WriteBackpressure, on);
+  }
+
+  /** @internal */
+  writeOverflow(): void {
+    this.destroy(
+      new IpcError(
+        ErrorCodes.CLOSED,
+        `the peer is not reading: over ${this.options.maxQueuedBytes} bytes wait to be written to it`,
+      ),
+    );
+  }
+
+  /** @internal */
+  heartbeatQueuedBytes(): number {
+    return this.writer.queuedBytes;
+  }
+
+  /** @internal */
+  heartbeatPausedByUs(): boolean {
+    return (this.readPauses & ~ReadPause.WriteBackpressure) !== 0;
+  }
+
+  /** @internal */
+  heartbeatPing(): void {
+    this.writer.message(Kind.PING, 0, '', undefined);
+  }
+
+  /** @internal */
+  heartbeatDead(): void {
+    debug('connection %d (%s): no answer to a heartbeat, dropping it', this.id, this.transport);
+    this.destroy(
+      new IpcError(
+        ErrorCodes.CLOSED,
+        `the peer did not answer a heartbeat within ${this.options.heartbeatInterval} ms (half-open or stuck)`,
+      ),
+    );
   }
 
   // ---- reading ----
@@ -405,6 +424,8 @@ export class Connection implements Peer, Link {
       throw new IpcError(ErrorCodes.AUTH, 'the server refused the hello: missing or wrong token');
     }
     clearTimeout(this.helloTimer);
+    // Cleared, it would still be kept alive by this field for the connection's lifetime.
+    this.helloTimer = undefined;
     this.opened();
     const reply: ServerHello = {
       protocol: PROTOCOL_VERSION,

@@ -1,10 +1,11 @@
+/** What a heartbeat asks of its connection (methods, not closures: an idle connection stays small). */
 export interface HeartbeatHooks {
   /** Bytes still queued for the peer: a peer that drains them is alive. */
-  queuedBytes(): number;
+  heartbeatQueuedBytes(): number;
   /** True while we ourselves stopped reading (slow handlers, a slow stream consumer): silence proves nothing then. */
-  pausedByUs(): boolean;
-  ping(): void;
-  dead(): void;
+  heartbeatPausedByUs(): boolean;
+  heartbeatPing(): void;
+  heartbeatDead(): void;
 }
 
 /** One timer per interval for all connections, not one per connection: idle connections are cheap. */
@@ -52,20 +53,20 @@ export class Heartbeat {
 
   /** Called once per interval by the shared timer. */
   beat(): void {
-    const queued = this.hooks.queuedBytes();
+    const queued = this.hooks.heartbeatQueuedBytes();
     const draining = queued < this.lastQueued;
     this.lastQueued = queued;
-    if (this.heardSince || draining || this.hooks.pausedByUs()) {
+    if (this.heardSince || draining || this.hooks.heartbeatPausedByUs()) {
       this.heardSince = false;
       this.pinged = false;
       return;
     }
     if (this.pinged) {
       this.stop();
-      this.hooks.dead();
+      this.hooks.heartbeatDead();
       return;
     }
     this.pinged = true;
-    this.hooks.ping();
+    this.hooks.heartbeatPing();
   }
 }

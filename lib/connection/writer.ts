@@ -13,6 +13,14 @@ const SLAB_BYTES = 64 * 1024;
 /** ...and a batch this large is written at once instead of waiting for the end of the tick. */
 const FLUSH_BYTES = 32 * 1024;
 
+/** What the writer tells its connection (methods, not closures: an idle connection stays small). */
+export interface WriterHost {
+  /** The socket is backed up (true) or has drained (false). */
+  writeBackpressure(on: boolean): void;
+  /** More than maxQueuedBytes wait to be written: the peer does not read. */
+  writeOverflow(): void;
+}
+
 function flushOnTick(writer: FrameWriter): void {
   writer.flush();
 }
@@ -40,8 +48,7 @@ export class FrameWriter {
   constructor(
     private readonly channel: Channel,
     private readonly maxQueuedBytes: number,
-    private readonly onBackpressure: (on: boolean) => void,
-    private readonly onOverflow: () => void,
+    private readonly host: WriterHost,
   ) {
     channel.on('drain', () => this.drained());
   }
@@ -119,7 +126,7 @@ export class FrameWriter {
   drained(): void {
     if (this.needDrain) {
       this.needDrain = false;
-      this.onBackpressure(false);
+      this.host.writeBackpressure(false);
     }
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
@@ -159,8 +166,8 @@ export class FrameWriter {
     if (ok) return;
     if (!this.needDrain) {
       this.needDrain = true;
-      this.onBackpressure(true);
+      this.host.writeBackpressure(true);
     }
-    if (this.channel.writableLength > this.maxQueuedBytes) this.onOverflow();
+    if (this.channel.writableLength > this.maxQueuedBytes) this.host.writeOverflow();
   }
 }
