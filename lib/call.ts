@@ -4,6 +4,7 @@ import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts
 import { ErrorCodes, IpcError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, FrameDecoder } from './framing/index.ts';
 import {
+  asIpcError,
   badFrame,
   checkName,
   clientHello,
@@ -14,8 +15,7 @@ import {
   HELLO_MAX_BYTES,
   KIND_NAMES,
   Kind,
-  PROTOCOL_VERSION,
-  parseServerHello,
+  readServerHello,
   toWireError,
 } from './protocol/index.ts';
 import { dial, type Socket } from './transport/index.ts';
@@ -141,7 +141,7 @@ class OneCall {
     try {
       this.decoder.push(chunk);
     } catch (error) {
-      const ipcError = error instanceof IpcError ? error : badFrame(String(error), error);
+      const ipcError = asIpcError(error);
       // Tell the server why, as a connection would (best effort: we close right after).
       write(this.socket, encodeMessage(Kind.ERROR, 0, '', toWireError(ipcError)));
       this.fail(ipcError);
@@ -207,16 +207,7 @@ class OneCall {
   }
 
   private onHello(frame: Frame): void {
-    if (frame.kind !== Kind.HELLO) {
-      throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
-    }
-    const hello = parseServerHello(decodeValue(frame));
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      throw new IpcError(
-        ErrorCodes.VERSION,
-        `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
-      );
-    }
+    readServerHello(frame);
     this.state = 'open';
     this.decoder.setLimit(this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     clearTimeout(this.timer);

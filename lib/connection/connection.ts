@@ -2,6 +2,7 @@ import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
 import { type Frame, FrameDecoder } from '../framing/index.ts';
 import {
+  asIpcError,
   badFrame,
   clientHello,
   decodeValue,
@@ -12,8 +13,8 @@ import {
   Kind,
   PROTOCOL_VERSION,
   parseClientHello,
-  parseServerHello,
   RESERVED_EVENT_NAMES,
+  readServerHello,
   type ServerHello,
   toWireError,
 } from '../protocol/index.ts';
@@ -62,10 +63,6 @@ export interface ConnectionOptions {
 
 const ERROR_FLUSH_MS = 1_000;
 let nextPeerId = 1;
-
-function asIpcError(error: unknown): IpcError {
-  return error instanceof IpcError ? error : badFrame(String(error), error);
-}
 
 /**
  * Options are shared by all of a server's connections (one object, not one
@@ -397,16 +394,8 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
       this.destroy(error);
       return;
     }
-    if (frame.kind !== Kind.HELLO)
-      throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
     if (this.options.role === 'client') {
-      this.serverHello = parseServerHello(decodeValue(frame));
-      if (this.serverHello.protocol !== PROTOCOL_VERSION) {
-        throw new IpcError(
-          ErrorCodes.VERSION,
-          `server speaks protocol ${this.serverHello.protocol}, this client ${PROTOCOL_VERSION}`,
-        );
-      }
+      this.serverHello = readServerHello(frame);
       this.opened();
       this.helloResolve?.();
       return;

@@ -107,6 +107,11 @@ export function fromWireError(value: unknown): IpcError {
   return new IpcError(known, message, data === undefined ? {} : { data });
 }
 
+/** An error from decoding, as the IpcError to report: anything else thrown there is a bad frame. */
+export function asIpcError(error: unknown): IpcError {
+  return error instanceof IpcError ? error : badFrame(String(error), error);
+}
+
 export function badFrame(message: string, cause?: unknown): IpcError {
   return new IpcError(ErrorCodes.BAD_FRAME, message, cause === undefined ? {} : { cause });
 }

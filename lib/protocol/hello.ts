@@ -1,6 +1,8 @@
 import { crypto } from '../builtins.ts';
-import { badFrame } from './codec.ts';
-import { PROTOCOL_VERSION } from './messages.ts';
+import { ErrorCodes, IpcError } from '../errors.ts';
+import type { Frame } from '../framing/index.ts';
+import { badFrame, decodeValue } from './codec.ts';
+import { KIND_NAMES, Kind, PROTOCOL_VERSION } from './messages.ts';
 
 /**
  * Until the hello is done, each side accepts frames of at most this many body
@@ -35,7 +37,24 @@ export function parseClientHello(value: unknown): ClientHello {
   return token === undefined ? { protocol } : { protocol, token };
 }
 
-export function parseServerHello(value: unknown): ServerHello {
+/**
+ * The server's answer to our hello, checked: a HELLO frame (else ERR_IPC_BAD_FRAME)
+ * of our protocol version (else ERR_IPC_VERSION). The caller has handled an ERROR id 0.
+ */
+export function readServerHello(frame: Frame): ServerHello {
+  if (frame.kind !== Kind.HELLO)
+    throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
+  const hello = parseServerHello(decodeValue(frame));
+  if (hello.protocol !== PROTOCOL_VERSION) {
+    throw new IpcError(
+      ErrorCodes.VERSION,
+      `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
+    );
+  }
+  return hello;
+}
+
+function parseServerHello(value: unknown): ServerHello {
   if (typeof value !== 'object' || value === null) throw badFrame('hello reply is not an object');
   const { protocol, maxFrameBytes } = value as Record<string, unknown>;
   if (typeof protocol !== 'number') throw badFrame('hello reply needs a protocol');
