@@ -179,16 +179,22 @@ async function main() {
 
   for (let round = 1; round <= plan.rounds; round++) {
     const roundStart = performance.now();
-    const socketJobs = [];
+    // One block per placement and transport, in a different order each round, and the
+    // implementations shuffled within it: a ratio compares runs at most one block (about 40 s
+    // in the full suite) apart, not a whole round, while the machine's load drifts.
+    const blocks = [];
     for (const placement of placementNames) {
       for (const transport of options.transports) {
+        const block = [];
         for (const impl of impls) {
           const p = socketPlan(impl, transport, options);
-          if (p) socketJobs.push({ placement, transport, impl, plan: p });
+          if (p) block.push({ placement, transport, impl, plan: p });
         }
+        blocks.push(block);
       }
     }
-    for (const job of shuffled(socketJobs, round)) {
+    const socketJobs = shuffled(blocks, round).flatMap((block, k) => shuffled(block, round * 16 + k + 1));
+    for (const job of socketJobs) {
       const t0 = performance.now();
       const base = {
         kind: 'socket',
@@ -293,6 +299,7 @@ async function main() {
       placements: placements,
       transports: options.transports,
       workloads: options.workloads,
+      ordering: 'blocks',
       plan,
     },
     implementations: [

@@ -65,10 +65,18 @@ export async function call<T = any>(
   const request = encodeMessage(Kind.REQUEST, ID, method, params);
   const connectTimeout = options.connectTimeout ?? 5_000;
   const started = Date.now();
-  const dialed = await dial(parsed, connectTimeout, options.token);
-  const hello = encodeMessage(Kind.HELLO, 0, '', clientHello(dialed.token));
+  // The hello and the request are queued as soon as connect() is issued and leave in one write
+  // the moment the connection is up. The reference server handles frames that follow an
+  // accepted hello at once (PROTOCOL.md 4.4), and drops them unread after a refused one: no
+  // handler runs for a client it turned away.
+  const dialed = await dial(parsed, connectTimeout, options.token, undefined, (socket, token) => {
+    socket.cork();
+    write(socket, encodeMessage(Kind.HELLO, 0, '', clientHello(token)));
+    write(socket, request);
+    socket.uncork();
+  });
   const exchange = new OneCall(dialed.socket, method, formatEndpoint(parsed), options);
-  return exchange.run(hello, request, Math.max(1, connectTimeout - (Date.now() - started))) as Promise<T>;
+  return exchange.run(Math.max(1, connectTimeout - (Date.now() - started))) as Promise<T>;
 }
 
 /** The client side of one call's exchange, from the hello to the final frame. */
@@ -97,7 +105,8 @@ class OneCall {
     );
   }
 
-  run(hello: Encoded, request: Encoded, helloWithinMs: number): Promise<unknown> {
+  /** Waits for the hello reply and the answer (both frames already went out with the connect). */
+  run(helloWithinMs: number): Promise<unknown> {
     const promise = new Promise<unknown>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -108,12 +117,8 @@ class OneCall {
     socket.on('close', () => this.onClose(undefined));
     const signal = this.options.signal;
     if (signal?.aborted) {
-      // Aborted while connecting: nothing was sent.
-      this.fail(
-        new IpcError(ErrorCodes.ABORTED, `"${this.method}" was aborted before it was sent`, {
-          cause: signal.reason,
-        }),
-      );
+      // Aborted while connecting: the request left with the connect, so the server is told.
+      this.onAbort();
       return promise;
     }
     signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -127,12 +132,6 @@ class OneCall {
         ),
       helloWithinMs,
     );
-    // The reference server handles frames that follow an accepted hello at once (PROTOCOL.md 4.4),
-    // and drops them unread after a refused one: no handler runs for a client it turned away.
-    socket.cork();
-    write(socket, hello);
-    write(socket, request);
-    socket.uncork();
     return promise;
   }
 

@@ -8,6 +8,12 @@ import { type Listener, listenServer, NetListener } from './listener.ts';
 import { isAbstract } from './socket-path.ts';
 import { connectSocket, type OnReadOpts, type Socket } from './sockets.ts';
 
+/**
+ * What to write on the socket as soon as connect() is issued (see `Greet` in
+ * sockets.ts), given the token the hello must present on that socket.
+ */
+export type Opening = (socket: Socket, token: string | undefined) => void;
+
 export type { BindOptions } from './bind.ts';
 export type { Listener } from './listener.ts';
 export { reachableOverUnix, SUN_PATH_MAX } from './socket-path.ts';
@@ -88,16 +94,23 @@ function connectError(where: string, error: unknown, stale: string): IpcError {
   return new IpcError(ErrorCodes.CONNECT, `cannot connect to ${where}: ${why}`, { cause: error });
 }
 
-/** Connects to an endpoint; a path may hold a socket or a TCP descriptor. */
+/**
+ * Connects to an endpoint; a path may hold a socket or a TCP descriptor.
+ * `opening`: bytes to queue on the socket before it is connected (call()'s
+ * hello and request), written once the token for that socket is known.
+ */
 export async function dial(
   endpoint: Endpoint,
   timeoutMs: number,
   token?: string,
   onread?: OnReadOpts,
+  opening?: Opening,
 ): Promise<Dialed> {
+  const greet = (withToken: string | undefined) =>
+    opening && ((socket: Socket) => opening(socket, withToken));
   if (endpoint.kind === 'tcp') {
     const where = `tcp://${endpoint.host}:${endpoint.port}`;
-    const socket = await connectSocket(endpoint, timeoutMs, onread).catch((error) => {
+    const socket = await connectSocket(endpoint, timeoutMs, onread, greet(token)).catch((error) => {
       throw connectError(where, error, 'connection refused (nothing is listening on that port)');
     });
     return { socket, transport: 'tcp', token };
@@ -108,7 +121,11 @@ export async function dial(
   try {
     // Connect first and look at the file only if that fails: a CLI's one call stays one syscall
     // away from its answer, and no fs/promises call wakes libuv's thread pool in a fresh process.
-    return { socket: await connectSocket({ path }, timeoutMs, onread), transport: 'unix', token };
+    return {
+      socket: await connectSocket({ path }, timeoutMs, onread, greet(token)),
+      transport: 'unix',
+      token,
+    };
   } catch (error) {
     const code = systemCode(error);
     if (code !== 'ECONNREFUSED' && code !== 'ENOTSOCK' && code !== 'ENAMETOOLONG') {
@@ -128,9 +145,11 @@ export async function dial(
     const descriptor = parseDescriptor(readTextSync(path));
     if (descriptor !== undefined) {
       const where = `${path} (tcp://${descriptor.host}:${descriptor.port})`;
-      const socket = await connectSocket(descriptor, timeoutMs, onread).catch((error) => {
-        throw connectError(where, error, 'its server is gone (a stale TCP descriptor)');
-      });
+      const socket = await connectSocket(descriptor, timeoutMs, onread, greet(descriptor.token)).catch(
+        (error) => {
+          throw connectError(where, error, 'its server is gone (a stale TCP descriptor)');
+        },
+      );
       return { socket, transport: 'tcp', token: descriptor.token };
     }
   }

@@ -7,8 +7,20 @@ export type { OnReadOpts, Socket };
 
 export type Target = { path: string } | { host: string; port: number };
 
+/**
+ * Called on each new socket right after connect() is issued, before it is
+ * connected: what it writes is queued and leaves the moment the connection is
+ * up, without waiting for the 'connect' event to reach JavaScript.
+ */
+export type Greet = (socket: Socket) => void;
+
 /** One connect attempt; resolves with the socket or rejects with the system error. */
-function attempt(target: Target, deadline: number, onread: OnReadOpts | undefined): Promise<Socket> {
+function attempt(
+  target: Target,
+  deadline: number,
+  onread: OnReadOpts | undefined,
+  greet: Greet | undefined,
+): Promise<Socket> {
   const short = 'path' in target ? shortAddress(target.path) : undefined;
   if ('path' in target && short === undefined) {
     return Promise.reject(
@@ -20,6 +32,9 @@ function attempt(target: Target, deadline: number, onread: OnReadOpts | undefine
       'path' in target
         ? net().connect({ path: short!.address, onread })
         : net().connect({ port: target.port, host: target.host, onread });
+    // Before the first write: a TCP frame must not wait for Nagle.
+    if (!('path' in target)) socket.setNoDelay(true);
+    greet?.(socket);
     const timer = setTimeout(
       () => {
         socket.destroy();
@@ -31,7 +46,6 @@ function attempt(target: Target, deadline: number, onread: OnReadOpts | undefine
       clearTimeout(timer);
       short?.release();
       socket.removeListener('error', onError);
-      if (!('path' in target)) socket.setNoDelay(true);
       resolve(socket);
     });
     const onError = (error: Error) => {
@@ -47,12 +61,18 @@ function attempt(target: Target, deadline: number, onread: OnReadOpts | undefine
  * Connects within `timeoutMs`. On AF_UNIX a full listen backlog fails at once
  * with EAGAIN instead of queueing as TCP does: retry that with a short backoff.
  * `onread`: Node's option for reading into buffers of the caller's (no 'data' events).
+ * `greet`: see {@link Greet}; it runs again on the socket of each retry.
  */
-export async function connectSocket(target: Target, timeoutMs: number, onread?: OnReadOpts): Promise<Socket> {
+export async function connectSocket(
+  target: Target,
+  timeoutMs: number,
+  onread?: OnReadOpts,
+  greet?: Greet,
+): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   for (let tries = 0; ; tries++) {
     try {
-      return await attempt(target, deadline, onread);
+      return await attempt(target, deadline, onread, greet);
     } catch (error) {
       if (systemCode(error) !== 'EAGAIN' || Date.now() >= deadline) throw error;
       await sleep(Math.min(1 + tries, 20) * (0.5 + Math.random()));

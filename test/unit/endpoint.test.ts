@@ -40,6 +40,9 @@ describe('parseEndpoint', () => {
     ['tcp://127.0.0.1:70000'],
     ['tcp://:80'],
     ['http://localhost:80'],
+    // Upper case too (the scheme check is spelled out, not a case-insensitive regex).
+    ['HTTP://localhost:80'],
+    ['Git+SSH://host/x'],
     ['/a\0b'],
     ['\0'],
     [{ port: -1 }],
