@@ -16,7 +16,7 @@ const FULL = {
   seq: { size: 64, warmMs: 1_500, ms: 800, max: 40_000 },
   pipe: { size: 64, warmMs: 100, ms: 350, max: 400_000, depths: [64, 256] },
   bulk: { size: MiB, warmMs: 100, ms: 400, max: 4_000, depths: [1, 4] },
-  oneshot: { pairs: 4 },
+  oneshot: { pairs: 6 },
   mem: { count: 1_000, rounds: 3 },
   framing: { ms: 300 },
 };

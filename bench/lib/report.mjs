@@ -167,7 +167,7 @@ function oneshotSection(results, placements) {
   const out = ['## D. One-shot CLI call', ''];
   out.push(
     'A fresh `node` process imports the library, connects, makes one 64-byte request and exits. Wall time from spawn to exit, ' +
-      'measured in pairs with a bare `node -e 0` run right before or after it (alternating) on the same CPU; ' +
+      `measured in pairs (${results.options?.plan?.oneshot?.pairs ?? 'several'} per round) with a bare \`node -e 0\` run right before or after it (alternating) on the same CPU; ` +
       '`over bare` is the median of the per-pair differences, `over raw net` the difference between that and the raw net ' +
       "one-shot's, written the same way (the same work by hand with `node:net`; wall times alone drift too much between runs). " +
       '`import` is the library import alone, timed inside the process. ' +
