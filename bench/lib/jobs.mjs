@@ -32,7 +32,7 @@ function startServer(impl, transport, dir, cpu, ctx) {
   return new Child(NODE, args, { cpu });
 }
 
-async function withServer(impl, transport, cpu, ctx, fn) {
+export async function withServer(impl, transport, cpu, ctx, fn) {
   const dir = mkdtempSync(join(ctx.tmp, `${impl.name}-`));
   const server = startServer(impl, transport, dir, cpu, ctx);
   try {
