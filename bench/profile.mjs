@@ -1,6 +1,6 @@
 // CPU profiles of unixipc's server and client under load: `node bench/profile.mjs
 // [--impl=unixipc] [--transport=unix] [--placement=same] [--ms=3000] [--top=15]
-// [--workloads=seq,pipe256,bulk4]`.
+// [--workloads=seq,pipe256,bulk1,bulk4]`.
 // Runs the sequential and the 256-in-flight workloads with `node --cpu-prof` on both
 // processes, then lists where the non-idle time goes (self time per function, mapped back
 // to lib/ files through the bundle's module markers). Writes bench/results/profile-<date>.md.
@@ -40,16 +40,18 @@ process.on('exit', () => {
 const ALL_WORKLOADS = {
   seq: { seq: { size: 64, warmMs: 300, ms, max: 10_000_000 } },
   pipe256: { pipe: { size: 64, warmMs: 300, ms, max: 100_000_000, depths: [256] } },
+  bulk1: { bulk: { size: 1024 * 1024, warmMs: 300, ms, max: 1_000_000, depths: [1] } },
   bulk4: { bulk: { size: 1024 * 1024, warmMs: 300, ms, max: 1_000_000, depths: [4] } },
 };
 const TITLES = {
   seq: 'Sequential round trips',
   pipe256: '256 in flight',
+  bulk1: '1 MiB messages, 1 in flight',
   bulk4: '1 MiB messages, 4 in flight',
 };
 const workloads = Object.fromEntries(
   values.workloads.split(',').map((name) => {
-    if (!ALL_WORKLOADS[name]) throw new Error(`--workloads: unknown ${name} (seq, pipe256, bulk4)`);
+    if (!ALL_WORKLOADS[name]) throw new Error(`--workloads: unknown ${name} (seq, pipe256, bulk1, bulk4)`);
     return [name, ALL_WORKLOADS[name]];
   }),
 );
@@ -127,9 +129,10 @@ const out = [
 for (const [name, plan] of Object.entries(workloads)) {
   console.log(`profiling ${impl.name} ${name} ...`);
   const { results, server, client } = await profileOne(name, plan);
-  const r = results.seq ?? results.pipe256 ?? results.bulk4;
-  const rate =
-    name === 'bulk4' ? `${Math.round(r.MiBps)} MiB/s` : `${Math.round(r.rps).toLocaleString('en-US')} req/s`;
+  const r = results.seq ?? results.pipe256 ?? results.bulk1 ?? results.bulk4;
+  const rate = name.startsWith('bulk')
+    ? `${Math.round(r.MiBps)} MiB/s`
+    : `${Math.round(r.rps).toLocaleString('en-US')} req/s`;
   out.push(
     `### ${TITLES[name]}: ${rate}${r.p50 ? `, p50 ${r.p50} us` : ''} (under the profiler)`,
     '',
