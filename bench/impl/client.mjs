@@ -4,6 +4,7 @@
 // phase whose answers stop coming ends STALL_GRACE_MS after its deadline. Prints one JSON line.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { windowTimes } from '../lib/config.mjs';
 import { latencySummary } from '../lib/stats.mjs';
 
 const STALL_GRACE_MS = 3_000;
@@ -166,11 +167,11 @@ async function phase(name, fn) {
 }
 
 if (plan.seq) await phase('seq', () => runSeq(plan.seq));
-for (const depth of plan.pipe?.depths ?? []) {
-  await phase(`pipe${depth}`, () => runWindow({ ...plan.pipe, depth }, 'pipe'));
+for (const [k, depth] of (plan.pipe?.depths ?? []).entries()) {
+  await phase(`pipe${depth}`, () => runWindow({ ...plan.pipe, ...windowTimes(plan.pipe, k), depth }, 'pipe'));
 }
-for (const depth of plan.bulk?.depths ?? []) {
-  await phase(`bulk${depth}`, () => runWindow({ ...plan.bulk, depth }, 'bulk'));
+for (const [k, depth] of (plan.bulk?.depths ?? []).entries()) {
+  await phase(`bulk${depth}`, () => runWindow({ ...plan.bulk, ...windowTimes(plan.bulk, k), depth }, 'bulk'));
 }
 process.stdout.write(`${JSON.stringify({ results })}\n`);
 process.exit(0);

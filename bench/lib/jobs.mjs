@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { windowTimes } from './config.mjs';
 import { Child, timedRun } from './procs.mjs';
 import { median } from './stats.mjs';
 
@@ -61,7 +62,10 @@ function planBudgetMs(plan) {
   if (plan.seq) total += plan.seq.warmMs + plan.seq.ms + 2 * STALL_GRACE_MS;
   for (const key of ['pipe', 'bulk']) {
     if (plan[key])
-      total += plan[key].depths.length * (plan[key].warmMs + plan[key].ms + 2 * STALL_GRACE_MS + 1_000);
+      for (const k of plan[key].depths.keys()) {
+        const { warmMs, ms } = windowTimes(plan[key], k);
+        total += warmMs + ms + 2 * STALL_GRACE_MS + 1_000;
+      }
   }
   return total + 20_000;
 }
@@ -74,8 +78,9 @@ function cPhases(plan) {
     ['pipe', pipe],
     ['bulk', bulk],
   ]) {
-    for (const depth of p?.depths ?? []) {
-      phases.push(`win:${name}${depth}:${p.size}:${depth}:${p.warmMs}:${p.ms}:${p.max}`);
+    for (const [k, depth] of (p?.depths ?? []).entries()) {
+      const { warmMs, ms } = windowTimes(p, k);
+      phases.push(`win:${name}${depth}:${p.size}:${depth}:${warmMs}:${ms}:${p.max}`);
     }
   }
   return phases;
