@@ -8,12 +8,6 @@ import { type Listener, listenServer, NetListener } from './listener.ts';
 import { isAbstract } from './socket-path.ts';
 import { connectSocket, type OnReadOpts, type Socket } from './sockets.ts';
 
-/**
- * What to write on the socket as soon as connect() is issued (see `Greet` in
- * sockets.ts), given the token the hello must present on that socket.
- */
-export type Opening = (socket: Socket, token: string | undefined) => void;
-
 export type { BindOptions } from './bind.ts';
 export type { Listener } from './listener.ts';
 export { reachableOverUnix, SUN_PATH_MAX } from './socket-path.ts';
@@ -76,6 +70,12 @@ export interface Dialed {
   /** The token to present in the hello (from the descriptor, or the caller's). */
   token: string | undefined;
 }
+
+/**
+ * What to write on the socket as soon as connect() is issued (see `Greet` in
+ * sockets.ts), given the token the hello must present on that socket.
+ */
+export type Opening = (socket: Socket, token: string | undefined) => void;
 
 function connectError(where: string, error: unknown, stale: string): IpcError {
   const code = systemCode(error);

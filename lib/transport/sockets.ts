@@ -9,8 +9,8 @@ export type Target = { path: string } | { host: string; port: number };
 
 /**
  * Called on each new socket right after connect() is issued, before it is
- * connected: what it writes is queued and leaves the moment the connection is
- * up, without waiting for the 'connect' event to reach JavaScript.
+ * connected: what it writes is queued, and Node writes it in its own handling
+ * of the connect, before the promise chain that reports the connection runs.
  */
 export type Greet = (socket: Socket) => void;
 

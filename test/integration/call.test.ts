@@ -231,6 +231,17 @@ describe('call() against misbehaving servers', () => {
     expect(seen).toEqual([1, 2, 8]); // HELLO, REQUEST, CANCEL
   });
 
+  it('cancels a call aborted while it connects: the hello and the request left with the connect', async () => {
+    const seen: number[] = [];
+    const path = await rawServer((_socket, frame) => seen.push(frame.kind));
+    const controller = new AbortController();
+    const pending = call(path, 'slow', 1, { signal: controller.signal });
+    controller.abort(); // call() has issued the connect and queued its frames, and is waiting for it
+    expect(await codeOf(pending)).toBe('ERR_IPC_ABORTED');
+    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual([1, 2, 8]); // HELLO, REQUEST, CANCEL
+  });
+
   it('fails with ERR_IPC_CONNECT when the hello never comes, within connectTimeout', async () => {
     const path = await rawServer(() => {});
     const started = Date.now();
