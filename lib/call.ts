@@ -1,4 +1,4 @@
-import { closedError } from './connection/pending.ts';
+import { abortedError, closedError, timeoutError } from './connection/pending.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
@@ -56,9 +56,7 @@ export async function call<T = any>(
   checkName('method', method);
   const signal = options.signal;
   if (signal?.aborted) {
-    throw new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted before it was sent`, {
-      cause: signal.reason,
-    });
+    throw abortedError(method, signal.reason, false);
   }
   const parsed = parseEndpoint(endpoint);
   // Before connecting: a value JSON cannot carry fails here (TypeError) and no server sees anything.
@@ -88,8 +86,7 @@ class OneCall {
   private resolve!: (value: unknown) => void;
   private reject!: (error: IpcError) => void;
   private readonly onAbort = () => {
-    const signal = this.options.signal;
-    this.cancel(new IpcError(ErrorCodes.ABORTED, `"${this.method}" was aborted`, { cause: signal?.reason }));
+    this.cancel(abortedError(this.method, this.options.signal?.reason, true));
   };
 
   constructor(
@@ -212,10 +209,7 @@ class OneCall {
     clearTimeout(this.timer);
     const timeout = this.options.timeout ?? 30_000;
     if (timeout > 0 && Number.isFinite(timeout)) {
-      this.timer = setTimeout(
-        () => this.cancel(new IpcError(ErrorCodes.TIMEOUT, `"${this.method}" timed out after ${timeout} ms`)),
-        timeout,
-      );
+      this.timer = setTimeout(() => this.cancel(timeoutError(this.method, timeout)), timeout);
     }
   }
 

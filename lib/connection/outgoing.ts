@@ -2,7 +2,7 @@ import { ErrorCodes, IpcError } from '../errors.ts';
 import { badFrame, Kind } from '../protocol/index.ts';
 import { DeadlineQueue } from './deadlines.ts';
 import { type Link, ReadPause } from './link.ts';
-import { closedError, Pending } from './pending.ts';
+import { abortedError, closedError, Pending, timeoutError } from './pending.ts';
 import { StreamReader } from './stream-reader.ts';
 
 export interface RequestOptions {
@@ -47,11 +47,7 @@ export class Outgoing {
   ): Promise<unknown> {
     const signal = options?.signal;
     if (signal?.aborted) {
-      return Promise.reject(
-        new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted before it was sent`, {
-          cause: signal.reason,
-        }),
-      );
+      return Promise.reject(abortedError(method, signal.reason, false));
     }
     const id = this.allocateId();
     // Encoded straight into the write batch: nothing can answer before this function returns.
@@ -93,11 +89,7 @@ export class Outgoing {
       }
       if (signal !== undefined) {
         entry.signal = signal;
-        entry.onAbort = () =>
-          this.cancel(
-            entry,
-            new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted`, { cause: signal.reason }),
-          );
+        entry.onAbort = () => this.cancel(entry, abortedError(method, signal.reason, true));
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       if (stream) {
@@ -144,7 +136,7 @@ export class Outgoing {
   }
 
   private expire(entry: Pending, timeout: number): void {
-    this.cancel(entry, new IpcError(ErrorCodes.TIMEOUT, `"${entry.method}" timed out after ${timeout} ms`));
+    this.cancel(entry, timeoutError(entry.method, timeout));
   }
 
   /** Ends a request locally and tells the peer to stop working on it. */

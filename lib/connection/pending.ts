@@ -91,3 +91,14 @@ export function closedError(method: string, cause?: unknown): IpcError {
     cause === undefined ? {} : { cause },
   );
 }
+
+/** The caller's signal fired; `sent`: whether the request had left (it is cancelled on the peer then). */
+export function abortedError(method: string, reason: unknown, sent: boolean): IpcError {
+  return new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted${sent ? '' : ' before it was sent'}`, {
+    cause: reason,
+  });
+}
+
+export function timeoutError(method: string, timeoutMs: number): IpcError {
+  return new IpcError(ErrorCodes.TIMEOUT, `"${method}" timed out after ${timeoutMs} ms`);
+}
