@@ -67,11 +67,14 @@ export async function call<T = any>(
   // the moment the connection is up. The reference server handles frames that follow an
   // accepted hello at once (PROTOCOL.md 4.4), and drops them unread after a refused one: no
   // handler runs for a client it turned away.
-  const dialed = await dial(parsed, connectTimeout, options.token, undefined, (socket, token) => {
-    socket.cork();
-    write(socket, encodeMessage(Kind.HELLO, 0, '', clientHello(token)));
-    write(socket, request);
-    socket.uncork();
+  const dialed = await dial(parsed, connectTimeout, {
+    token: options.token,
+    opening: (socket, token) => {
+      socket.cork();
+      write(socket, encodeMessage(Kind.HELLO, 0, '', clientHello(token)));
+      write(socket, request);
+      socket.uncork();
+    },
   });
   const exchange = new OneCall(dialed.socket, method, formatEndpoint(parsed), options);
   return exchange.run(Math.max(1, connectTimeout - (Date.now() - started))) as Promise<T>;

@@ -115,7 +115,7 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
   const connectTimeout = options.connectTimeout ?? 5_000;
   const started = Date.now();
   const reads = new SocketReads();
-  const dialed = await dial(parsed, connectTimeout, options.token, reads.onread);
+  const dialed = await dial(parsed, connectTimeout, { token: options.token, onread: reads.onread });
   let client: Client | undefined;
   // Events that arrive with the hello reply (a server greeting from its 'connection' event) are
   // held until the caller has had its turn to add listeners after `await connect()`.

@@ -94,18 +94,25 @@ function connectError(where: string, error: unknown, stale: string): IpcError {
   return new IpcError(ErrorCodes.CONNECT, `cannot connect to ${where}: ${why}`, { cause: error });
 }
 
-/**
- * Connects to an endpoint; a path may hold a socket or a TCP descriptor.
- * `opening`: bytes to queue on the socket before it is connected (call()'s
- * hello and request), written once the token for that socket is known.
- */
+export interface DialOptions {
+  /** The caller's token, for an explicit tcp:// endpoint (a descriptor brings its own). */
+  token?: string | undefined;
+  /** Node's `onread` socket option: reads into the caller's buffers (no 'data' events). */
+  onread?: OnReadOpts | undefined;
+  /**
+   * Bytes to queue on the socket before it is connected (call()'s hello and
+   * request), written once the token for that socket is known.
+   */
+  opening?: Opening | undefined;
+}
+
+/** Connects to an endpoint; a path may hold a socket or a TCP descriptor. */
 export async function dial(
   endpoint: Endpoint,
   timeoutMs: number,
-  token?: string,
-  onread?: OnReadOpts,
-  opening?: Opening,
+  options: DialOptions = {},
 ): Promise<Dialed> {
+  const { token, onread, opening } = options;
   const greet = (withToken: string | undefined) =>
     opening && ((socket: Socket) => opening(socket, withToken));
   if (endpoint.kind === 'tcp') {
