@@ -171,15 +171,21 @@ export async function startOptionsServer(
   return server;
 }
 
-/** The IpcError code a promise rejects with (fails the test if it resolves or rejects otherwise). */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function errorOf(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
   } catch (error) {
-    if (isIpcError(error)) return error.code;
-    throw error;
+    return error as Error;
   }
   throw new Error('expected a rejection');
+}
+
+/** The IpcError code a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await errorOf(promise);
+  if (isIpcError(error)) return error.code;
+  throw error;
 }
 
 /** One request on a fresh connection, closed afterwards. */

@@ -6,6 +6,7 @@ import { call, encodeFrame, FrameDecoder, isIpcError } from '../../lib/index.ts'
 import {
   cleanup,
   codeOf,
+  errorOf,
   exited,
   killAll,
   type Spawned,
@@ -25,16 +26,6 @@ const HELLO_REPLY = encodeFrame(
   '',
   JSON.stringify({ protocol: 1, server: 'unixipc', maxFrameBytes: 1 << 20 }),
 );
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.each(['unix', 'tcp'] as const)('call() over %s', (transport) => {
   let path: string;
