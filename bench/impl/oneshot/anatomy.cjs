@@ -9,6 +9,9 @@ const stage = [performance.now()];
 const net = require('node:net');
 stage.push(performance.now());
 
+// raw.cjs's client, repeated rather than shared: this script must stay CommonJS to time require(),
+// and on Node 20 it could reach bench/lib/raw-wire.mjs only through import(), which would load the
+// ES module loader into the very stages it times.
 function rawCall() {
   return new Promise((resolve, reject) => {
     const socket = address.path ? net.connect(address.path) : net.connect(address.port, address.host);
