@@ -56,8 +56,13 @@ describe.each(['unix', 'tcp'] as const)('slow and stuck peers (%s)', (transport)
     const before = await stats(path);
     const raw = await rawClient(path);
     raw.pause(); // never read a byte
-    // 200 requests for 1 MiB each: 200 MiB of answers if the server buffered them all.
-    for (let id = 1; id <= 200; id++) raw.write(encodeFrame(2, 0, id, 'blob', String(1024 * 1024)));
+    // 200 requests for 1 MiB each: 200 MiB of answers if the server buffered them all. In one write,
+    // so the server reads them in one go: sent one write each, under load it could wake for the first
+    // few alone, stop reading once their answers backed up (under 4 MiB), and never reach the limit
+    // (the heartbeat, off here, drops such a client).
+    const requests = [];
+    for (let id = 1; id <= 200; id++) requests.push(encodeFrame(2, 0, id, 'blob', String(1024 * 1024)));
+    raw.write(Buffer.concat(requests));
     // The client reads nothing, so it cannot see the close: watch the server instead.
     await expect.poll(async () => (await stats(path)).connections, { timeout: 10_000 }).toBe(1); // the stats call
     const after = await stats(path);
@@ -66,6 +71,17 @@ describe.each(['unix', 'tcp'] as const)('slow and stuck peers (%s)', (transport)
     const good = await connect(path);
     expect(await good.request('echo', 'fine')).toBe('fine');
     good.destroy();
+  });
+
+  it('drops, through the heartbeat, a client that never reads with a backlog under maxQueuedBytes', async () => {
+    const path = join(tempDir(), 'stalled.sock');
+    await startOptionsServer(path, { transport, maxQueuedBytes: 64 * 1024 * 1024, heartbeatInterval: 200 });
+    const raw = await rawClient(path);
+    raw.pause(); // never read a byte
+    // One 8 MiB answer: more than the socket buffers take, far less than the limit.
+    raw.write(encodeFrame(2, 0, 1, 'blob', String(8 * 1024 * 1024)));
+    await expect.poll(async () => (await stats(path)).connections, { timeout: 10_000 }).toBe(1); // the stats call
+    raw.destroy();
   });
 
   it('drops a peer that connects and never says hello', async () => {
