@@ -22,11 +22,18 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseOptions } from './lib/config.mjs';
 import { implsFor, oneshotVariants } from './lib/impls.mjs';
-import { runFramingJob, runMemJob, runOneshotJob, runSocketJob, socketPlan } from './lib/jobs.mjs';
+import {
+  runFramingJob,
+  runMemJob,
+  runOneshotJob,
+  runPairedJob,
+  runSocketJob,
+  socketPlan,
+} from './lib/jobs.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { HAS_TASKSET, killAll } from './lib/procs.mjs';
 import { renderMarkdown, renderSummary } from './lib/report.mjs';
-import { buildSummary, evaluateTargets, unixVsTcp } from './lib/summary.mjs';
+import { buildSummary, evaluateTargets, pairedSummaryOfRun, unixVsTcp } from './lib/summary.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -177,6 +184,32 @@ async function main() {
   const oneshotImpls = oneshotVariants(impls);
   const memImpls = impls.filter((impl) => impl.workloads.includes('mem'));
 
+  const raw = impls.find((impl) => impl.name === 'raw');
+  const unixipc = impls.find((impl) => impl.name === 'unixipc');
+  const pairedImpls = want('seq') && raw && unixipc ? [raw, unixipc] : undefined;
+  const runPaired = async (placement, round, t0) => {
+    const base = { kind: 'paired', round, placement, load: Math.round(os.loadavg()[0] * 100) / 100 };
+    try {
+      const results = await runPairedJob({
+        impls: pairedImpls,
+        transports: options.transports,
+        cpus: placements[placement],
+        plan: plan.paired,
+        ctx,
+      });
+      record({ ...base, results });
+      const line = Object.entries(pairedSummaryOfRun(results).vsRaw)
+        .map(([transport, r]) => `${transport} p50 ${r.p50.toFixed(2)}x p99 ${r.p99.toFixed(2)}x`)
+        .join(', ');
+      console.log(
+        `[${round}] ${placement} paired unixipc/raw: ${line} (${fmtSeconds(performance.now() - t0)})`,
+      );
+    } catch (error) {
+      record({ ...base, error: String(error.message ?? error) });
+      console.log(`[${round}] ${placement} paired FAILED: ${error.message}`);
+    }
+  };
+
   for (let round = 1; round <= plan.rounds; round++) {
     const roundStart = performance.now();
     // One block per placement and transport, in a different order each round, and the
@@ -193,9 +226,16 @@ async function main() {
         blocks.push(block);
       }
     }
+    // Workload A paired (unixipc and raw net in one client, see impl/paired.mjs): a block of
+    // its own per placement, covering both transports.
+    if (pairedImpls) for (const placement of placementNames) blocks.push([{ placement, paired: true }]);
     const socketJobs = shuffled(blocks, round).flatMap((block, k) => shuffled(block, round * 16 + k + 1));
     for (const job of socketJobs) {
       const t0 = performance.now();
+      if (job.paired) {
+        await runPaired(job.placement, round, t0);
+        continue;
+      }
       const base = {
         kind: 'socket',
         round,
@@ -300,6 +340,7 @@ async function main() {
       transports: options.transports,
       workloads: options.workloads,
       ordering: 'blocks',
+      seqTargets: pairedImpls ? 'paired' : 'blocks',
       plan,
     },
     implementations: [

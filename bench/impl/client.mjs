@@ -6,8 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { windowTimes } from '../lib/config.mjs';
 import { latencySummary } from '../lib/stats.mjs';
+import { STALL_GRACE_MS, seqLoop } from './seq-loop.mjs';
 
-const STALL_GRACE_MS = 3_000;
 const MiB = 1024 * 1024;
 
 const { values } = parseArgs({
@@ -26,49 +26,6 @@ const variant = JSON.parse(values.variant);
 
 function makePayload(size) {
   return values.payload === 'string' ? 'x'.repeat(size) : Buffer.alloc(size, 0x61);
-}
-
-/** Sequential round trips; fills `samples` (ms) when given. */
-function seqLoop(conn, payload, ms, max, samples) {
-  return new Promise((resolve, reject) => {
-    const length = payload.length;
-    let count = 0;
-    let start = 0;
-    let settled = false;
-    const t0 = performance.now();
-    const deadline = t0 + ms;
-    const finish = (stalled, end) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      resolve({ count, elapsedMs: end - t0, stalled });
-    };
-    const watchdog = setTimeout(() => finish(true, performance.now()), ms + STALL_GRACE_MS);
-    conn.onError = (error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      reject(error);
-    };
-    const onReply = (reply) => {
-      const t = performance.now();
-      if (settled) return;
-      if (reply.length !== length) {
-        conn.onError(new Error(`reply of ${reply.length} bytes, expected ${length}`));
-        return;
-      }
-      if (samples !== null) samples[count] = t - start;
-      count++;
-      if (count >= max || t >= deadline) {
-        finish(false, t);
-        return;
-      }
-      start = performance.now();
-      conn.send(payload, onReply);
-    };
-    start = performance.now();
-    conn.send(payload, onReply);
-  });
 }
 
 /** DEPTH requests in flight: each answer sends the next one until the count or time runs out. */

@@ -86,7 +86,6 @@ function cPhases(plan) {
   return phases;
 }
 
-/** Workloads A-C: one server process, one client process running every phase. */
 /** The arguments of bench/impl/client.mjs for one socket job. */
 export function clientArgs(script, impl, address, plan) {
   return [
@@ -104,6 +103,7 @@ export function clientArgs(script, impl, address, plan) {
   ];
 }
 
+/** Workloads A-C: one server process, one client process running every phase. */
 export async function runSocketJob({ impl, transport, cpus, plan, ctx }) {
   return withServer(impl, transport, cpus.server, ctx, async (address) => {
     let client;
@@ -214,4 +214,49 @@ export async function runFramingJob({ cpu, ms, ctx }) {
   } finally {
     await child.kill();
   }
+}
+
+/** Runs FN with one server per entry of LIST ({ impl, transport }), all started before it. */
+async function withServers(list, cpu, ctx, fn, started = []) {
+  if (started.length === list.length) return fn(started);
+  const { impl, transport } = list[started.length];
+  return withServer(impl, transport, cpu, ctx, (address) =>
+    withServers(list, cpu, ctx, fn, [...started, address]),
+  );
+}
+
+/** The key a paired contender's figures go under: `unixipc@tcp`. */
+export const pairedKey = (impl, transport) => `${impl}@${transport}`;
+
+/**
+ * Workload A measured paired (see impl/paired.mjs): one client process, a
+ * connection to each implementation over each transport, short windows in turn.
+ */
+export async function runPairedJob({ impls, transports, cpus, plan, ctx }) {
+  const list = transports.flatMap((transport) => impls.map((impl) => ({ impl, transport })));
+  return withServers(list, cpus.server, ctx, async (addresses) => {
+    const contenders = list.map(({ impl, transport }, k) => ({
+      key: pairedKey(impl.name, transport),
+      client: impl.client,
+      address: addresses[k],
+      variant: impl.variant,
+      payload: impl.payload,
+    }));
+    const args = [
+      join(implDir(ctx), 'paired.mjs'),
+      '--contenders',
+      JSON.stringify(contenders),
+      '--plan',
+      JSON.stringify(plan),
+    ];
+    const client = new Child(NODE, args, { cpu: cpus.client });
+    const budgetMs = plan.warmMs * list.length + plan.windowMs * plan.cycles * list.length;
+    try {
+      const out = await client.next(budgetMs + 2 * STALL_GRACE_MS + 20_000, 'results');
+      if (out.results.error) throw new Error(out.results.error);
+      return out.results;
+    } finally {
+      await client.kill();
+    }
+  });
 }

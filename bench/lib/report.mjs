@@ -83,7 +83,43 @@ function sequentialSection(results, placements) {
     }
     out.push(table(header, rows), '');
   }
+  const paired = pairedTable(results, placements);
+  if (paired) out.push(paired, '');
   return out.join('\n');
+}
+
+/** Workload A measured paired: the figures the sequential targets are judged by. */
+function pairedTable(results, placements) {
+  const p = results.options.plan?.paired;
+  const rows = [];
+  for (const placement of placements) {
+    for (const transport of results.options.transports) {
+      const node = get(results.summary, ['paired', placement]);
+      const abs = (impl, metric) => node?.abs?.[`${impl}@${transport}`]?.[metric];
+      const vs = node?.vsRaw?.[transport];
+      if (!vs) continue;
+      rows.push([
+        `${PLACEMENT_LABEL[placement]}, ${TRANSPORT_LABEL[transport]}`,
+        cell(abs('raw', 'p50'), (x) => num(x)),
+        cell(abs('unixipc', 'p50'), (x) => num(x)),
+        ratioCell({ value: vs.p50.median, min: vs.p50.min, max: vs.p50.max }),
+        cell(abs('raw', 'p99'), (x) => num(x)),
+        cell(abs('unixipc', 'p99'), (x) => num(x)),
+        ratioCell({ value: vs.p99.median, min: vs.p99.min, max: vs.p99.max }),
+      ]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return [
+    '### Paired: unixipc against raw net, window by window',
+    '',
+    `The same workload with one client process connected to a raw net server and a unixipc server${results.options.transports.length > 1 ? ' over each transport' : ''}, taking ${p ? `${p.windowMs} ms` : 'short'} windows in turn (${p ? `${p.cycles} cycles` : 'several cycles'}, a different order each cycle). Each ratio is the median over the cycles of unixipc's window over raw net's, then the median (and range) of the rounds. On this machine every implementation, the raw floor too, drifts between speed regimes every few hundred ms, so runs seconds apart (the table above) can compare different regimes; windows side by side compare the same one. The sequential targets are judged by these ratios.`,
+    '',
+    table(
+      ['placement, transport', 'raw p50', 'unixipc p50', 'x raw', 'raw p99', 'unixipc p99', 'x raw'],
+      rows,
+    ),
+  ].join('\n');
 }
 
 function throughputSection(results, placements, { title, intro, phases, metric, format, reference }) {
