@@ -328,11 +328,14 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
   private received(chunk: Buffer | undefined, bytes: number): void {
     if (this.state === 'closed') return;
     this.heartbeat?.heard();
+    this.writer.beginRead();
     try {
       if (chunk !== undefined) this.decoder.push(chunk);
       else this.decoder.bodyWritten(bytes);
     } catch (error) {
       this.protocolError(asIpcError(error));
+    } finally {
+      this.writer.endRead();
     }
   }
 

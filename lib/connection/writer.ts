@@ -39,6 +39,8 @@ export class FrameWriter {
   private start = 0;
   private end = 0;
   private scheduled = false;
+  /** A read is being decoded: what it answers leaves when endRead() is called, not at the end of the tick. */
+  private reading = false;
   private needDrain = false;
   private drainWaiters: Array<() => void> = [];
   /** The last meta string and its byte length: the same method or event name comes again and again. */
@@ -102,6 +104,20 @@ export class FrameWriter {
     return !this.needDrain;
   }
 
+  /**
+   * Brackets the decoding of one read. The answers its frames get at once
+   * (synchronous handlers, pongs) leave in one write when it ends, without
+   * waiting for the end of the tick; answers that come later are batched per tick.
+   */
+  beginRead(): void {
+    this.reading = true;
+  }
+
+  endRead(): void {
+    this.reading = false;
+    if (this.end !== this.start) this.flush();
+  }
+
   /** True while the socket can take more without queueing in memory. */
   get ready(): boolean {
     return !this.needDrain;
@@ -147,7 +163,7 @@ export class FrameWriter {
 
   private queued(): void {
     if (this.end - this.start >= FLUSH_BYTES) this.flush();
-    else if (!this.scheduled) {
+    else if (!this.scheduled && !this.reading) {
       this.scheduled = true;
       process.nextTick(flushOnTick, this);
     }
