@@ -1,0 +1,86 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { Channel } from '../../lib/connection/channel.ts';
+import { FrameWriter } from '../../lib/connection/writer.ts';
+import { type Frame, FrameDecoder } from '../../lib/framing/index.ts';
+import { Kind } from '../../lib/protocol/index.ts';
+import { plain } from '../frames.ts';
+
+/** A byte sink with the Channel shape that records each write (the socket side is tested end to end elsewhere). */
+class Sink extends EventEmitter {
+  writes: Buffer[] = [];
+  writableLength = 0;
+  destroyed = false;
+  write(data: Uint8Array): boolean {
+    this.writes.push(Buffer.from(data));
+    return true;
+  }
+  cork(): void {}
+  uncork(): void {}
+  pause(): void {}
+  resume(): void {}
+  end(): void {}
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+function setup() {
+  const sink = new Sink();
+  const writer = new FrameWriter(sink as unknown as Channel, 1 << 20, {
+    writeBackpressure: () => {},
+    writeOverflow: () => {},
+  });
+  const frames = () => {
+    const out: Frame[] = [];
+    const decoder = new FrameDecoder((f) => out.push(f));
+    for (const chunk of sink.writes) decoder.push(chunk);
+    return out.map(plain);
+  };
+  return { sink, writer, frames };
+}
+
+const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+describe('FrameWriter batching', () => {
+  it('writes what a read answered when the read ends, in one write, without waiting for the tick', () => {
+    const { sink, writer, frames } = setup();
+    writer.beginRead();
+    writer.message(Kind.RESPONSE, 1, '', 'one');
+    writer.message(Kind.RESPONSE, 2, '', 'two');
+    expect(sink.writes).toHaveLength(0);
+    writer.endRead();
+    expect(sink.writes).toHaveLength(1);
+    expect(frames().map((f) => f.id)).toEqual([1, 2]);
+  });
+
+  it('batches messages outside a read until the end of the tick', async () => {
+    const { sink, writer, frames } = setup();
+    writer.message(Kind.NOTIFY, 0, 'a', 1);
+    writer.message(Kind.NOTIFY, 0, 'b', 2);
+    expect(sink.writes).toHaveLength(0);
+    await tick();
+    expect(sink.writes).toHaveLength(1);
+    expect(frames().map((f) => f.meta)).toEqual(['a', 'b']);
+  });
+
+  it('keeps the order of a batch begun before a read and answers added during it', async () => {
+    const { sink, writer, frames } = setup();
+    writer.message(Kind.NOTIFY, 0, 'before', 1);
+    writer.beginRead();
+    writer.message(Kind.RESPONSE, 7, '', 'answer');
+    writer.endRead();
+    expect(sink.writes).toHaveLength(1);
+    await tick();
+    // The tick flush scheduled before the read finds nothing left to write.
+    expect(sink.writes).toHaveLength(1);
+    expect(frames().map((f) => f.id)).toEqual([0, 7]);
+  });
+
+  it('writes nothing at the end of a read that answered nothing', () => {
+    const { sink, writer } = setup();
+    writer.beginRead();
+    writer.endRead();
+    expect(sink.writes).toHaveLength(0);
+  });
+});
