@@ -62,6 +62,8 @@ export interface ConnectionOptions {
 }
 
 const ERROR_FLUSH_MS = 1_000;
+/** A server stops reading a connection once this much of its answers waits to be written. */
+const READ_PAUSE_BACKLOG_BYTES = 1024 * 1024;
 let nextPeerId = 1;
 
 /**
@@ -266,9 +268,13 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
   // ---- what the writer and the heartbeat ask of it (HeartbeatHooks, WriterHost) ----
 
   /** @internal */
-  writeBackpressure(on: boolean): void {
-    // A server takes no new work while its answers are not being read.
-    if (this.options.role === 'server') this.setReadPause(ReadPause.WriteBackpressure, on);
+  writeBackpressure(on: boolean, queuedBytes: number): void {
+    // A server takes no new work while its answers are not being read: once a
+    // backlog builds up, not at the first write the socket could not take whole
+    // (every large answer is one), so it reads the next request while one drains.
+    if (this.options.role !== 'server') return;
+    if (!on) this.setReadPause(ReadPause.WriteBackpressure, false);
+    else if (queuedBytes >= READ_PAUSE_BACKLOG_BYTES) this.setReadPause(ReadPause.WriteBackpressure, true);
   }
 
   /** @internal */

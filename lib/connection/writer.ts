@@ -15,8 +15,11 @@ const FLUSH_BYTES = 32 * 1024;
 
 /** What the writer tells its connection (methods, not closures: an idle connection stays small). */
 export interface WriterHost {
-  /** The socket is backed up (true) or has drained (false). */
-  writeBackpressure(on: boolean): void;
+  /**
+   * The socket is backed up (true: after each write it did not take at once,
+   * with the bytes now waiting) or has drained (false).
+   */
+  writeBackpressure(on: boolean, queuedBytes: number): void;
   /** More than maxQueuedBytes wait to be written: the peer does not read. */
   writeOverflow(): void;
 }
@@ -142,7 +145,7 @@ export class FrameWriter {
   drained(): void {
     if (this.needDrain) {
       this.needDrain = false;
-      this.host.writeBackpressure(false);
+      this.host.writeBackpressure(false, 0);
     }
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
@@ -180,10 +183,9 @@ export class FrameWriter {
 
   private afterWrite(ok: boolean): void {
     if (ok) return;
-    if (!this.needDrain) {
-      this.needDrain = true;
-      this.host.writeBackpressure(true);
-    }
-    if (this.channel.writableLength > this.maxQueuedBytes) this.host.writeOverflow();
+    this.needDrain = true;
+    const queued = this.channel.writableLength;
+    this.host.writeBackpressure(true, queued);
+    if (queued > this.maxQueuedBytes) this.host.writeOverflow();
   }
 }

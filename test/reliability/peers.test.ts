@@ -38,7 +38,9 @@ function closedWithin(socket: Socket, ms: number, read = true): Promise<number> 
   });
 }
 
-async function stats(path: string): Promise<{ connections: number; maxRunning: number; heapUsed: number }> {
+async function stats(
+  path: string,
+): Promise<{ connections: number; maxRunning: number; handled: number; heapUsed: number }> {
   const client = await connect(path);
   try {
     return await client.request('stats');
@@ -81,6 +83,32 @@ describe.each(['unix', 'tcp'] as const)('slow and stuck peers (%s)', (transport)
     // One 8 MiB answer: more than the socket buffers take, far less than the limit.
     raw.write(encodeFrame(2, 0, 1, 'blob', String(8 * 1024 * 1024)));
     await expect.poll(async () => (await stats(path)).connections, { timeout: 10_000 }).toBe(1); // the stats call
+    raw.destroy();
+  });
+
+  it('keeps reading while a large answer drains, and stops once a backlog of 1 MiB builds up', async () => {
+    const path = join(tempDir(), 'backlog.sock');
+    await startOptionsServer(path, { transport, heartbeatInterval: 0 });
+    const handled = async () => (await stats(path)).handled;
+    const raw = await rawClient(path);
+    raw.pause(); // reads nothing (past Node's own small read-ahead) until resumed
+    // 512 KiB answer: more than an AF_UNIX socket's buffers take, so it waits in the server (over
+    // TCP the kernel may take it all); under the backlog limit, the next request is still read.
+    raw.write(encodeFrame(2, 0, 1, 'blob', String(512 * 1024)));
+    // Later, in a read of its own (in the same read it would be decoded before any pause).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    raw.write(encodeFrame(2, 0, 2, 'echo', '"after a large answer"'));
+    await expect.poll(handled, { timeout: 5_000 }).toBe(1);
+    // 16 MiB: far more than any socket buffer takes. The server stops reading this client...
+    raw.write(encodeFrame(2, 0, 3, 'blob', String(16 * 1024 * 1024)));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    raw.write(encodeFrame(2, 0, 4, 'echo', '"behind a backlog"'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await handled()).toBe(1);
+    // ...and reads on once the client takes its answers.
+    raw.on('data', () => {});
+    raw.resume();
+    await expect.poll(handled, { timeout: 5_000 }).toBe(2);
     raw.destroy();
   });
 
