@@ -184,9 +184,16 @@ async function main() {
   const oneshotImpls = oneshotVariants(impls);
   const memImpls = impls.filter((impl) => impl.workloads.includes('mem'));
 
-  const raw = impls.find((impl) => impl.name === 'raw');
-  const unixipc = impls.find((impl) => impl.name === 'unixipc');
-  const pairedImpls = want('seq') && raw && unixipc ? [raw, unixipc] : undefined;
+  // Workloads A and B paired (impl/paired.mjs): the phases whose workload runs.
+  const pairedPlan = {
+    phases: Object.fromEntries(
+      Object.entries(plan.paired.phases).filter(([name]) => want(name === 'seq' ? 'seq' : 'pipe')),
+    ),
+  };
+  const pairedImpls =
+    impls.some((impl) => impl.name === 'unixipc') && Object.keys(pairedPlan.phases).length > 0
+      ? impls.filter((impl) => ['raw', 'raw-cork', 'unixipc'].includes(impl.name))
+      : undefined;
   const runPaired = async (placement, round, t0) => {
     const base = { kind: 'paired', round, placement, load: Math.round(os.loadavg()[0] * 100) / 100 };
     try {
@@ -194,13 +201,21 @@ async function main() {
         impls: pairedImpls,
         transports: options.transports,
         cpus: placements[placement],
-        plan: plan.paired,
+        plan: pairedPlan,
         ctx,
       });
       record({ ...base, results });
-      const line = Object.entries(pairedSummaryOfRun(results).vsRaw)
-        .map(([transport, r]) => `${transport} p50 ${r.p50.toFixed(2)}x p99 ${r.p99.toFixed(2)}x`)
-        .join(', ');
+      const s = pairedSummaryOfRun(results);
+      const failed = Object.entries(results)
+        .filter(([, phase]) => phase?.error)
+        .map(([name, phase]) => `${name} FAILED: ${phase.error}`);
+      const line = [
+        ...Object.entries(s.vsRaw).map(
+          ([t, r]) => `seq ${t} p50 ${r.p50.toFixed(2)}x p99 ${r.p99.toFixed(2)}x`,
+        ),
+        ...Object.entries(s.pipeVsCorked).map(([t, r]) => `pipe256 ${t} ${r.rps.toFixed(2)}x`),
+        ...failed,
+      ].join(', ');
       console.log(
         `[${round}] ${placement} paired unixipc/raw: ${line} (${fmtSeconds(performance.now() - t0)})`,
       );

@@ -2,11 +2,10 @@
 // --address JSON --plan JSON [--variant JSON] [--payload bytes|string]`. Each phase opens its
 // own connection, warms up, then measures; every loop is bounded by a count and a time, and a
 // phase whose answers stop coming ends STALL_GRACE_MS after its deadline. Prints one JSON line.
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { windowTimes } from '../lib/config.mjs';
 import { latencySummary } from '../lib/stats.mjs';
-import { STALL_GRACE_MS, seqLoop } from './seq-loop.mjs';
+import { seqLoop, windowLoop } from './loops.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -26,51 +25,6 @@ const variant = JSON.parse(values.variant);
 
 function makePayload(size) {
   return values.payload === 'string' ? 'x'.repeat(size) : Buffer.alloc(size, 0x61);
-}
-
-/** DEPTH requests in flight: each answer sends the next one until the count or time runs out. */
-function windowLoop(conn, payload, depth, ms, max) {
-  return new Promise((resolve, reject) => {
-    const length = payload.length;
-    let sent = 0;
-    let done = 0;
-    let last = 0;
-    let settled = false;
-    const t0 = performance.now();
-    const deadline = t0 + ms;
-    const finish = (stalled) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      resolve({ count: done, elapsedMs: (stalled ? performance.now() : last) - t0, stalled });
-    };
-    const watchdog = setTimeout(() => finish(true), ms + STALL_GRACE_MS);
-    conn.onError = (error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      reject(error);
-    };
-    const onReply = (reply) => {
-      if (settled) return;
-      if (reply.length !== length) {
-        conn.onError(new Error(`reply of ${reply.length} bytes, expected ${length}`));
-        return;
-      }
-      done++;
-      last = performance.now();
-      if (sent < max && last < deadline) {
-        sent++;
-        conn.send(payload, onReply);
-      } else if (done === sent) {
-        finish(false);
-      }
-    };
-    while (sent < depth && sent < max) {
-      sent++;
-      conn.send(payload, onReply);
-    }
-  });
 }
 
 /** CPU time (user + system) this process spent per operation since `start`, in microseconds. */

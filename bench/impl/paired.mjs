@@ -1,62 +1,96 @@
-// Sequential round trips measured paired: `node paired.mjs --contenders JSON --plan JSON`.
-// One process holds a connection to each contender's server ({ key, client, address, variant,
-// payload }) and takes short windows in turn, in a different order each cycle, so a ratio
-// compares windows a few tens of ms apart. On this kind of machine the speed of every
+// Workloads measured paired: `node paired.mjs --contenders JSON --plan JSON`.
+// One process holds connections to each contender's server ({ key, client, address, variant,
+// payload }) and, phase by phase, takes short windows on them in turn, in a different order each
+// cycle, so a ratio compares windows tens of ms apart. On this kind of machine the speed of every
 // implementation (the raw floor's too) drifts between regimes every few hundred ms: separate
 // blocks of seconds each compare different regimes, adjacent short windows the same one.
-// Prints one JSON line: per cycle, each contender's p50 and p99 (us) in its window.
+// Phases: `seq` (one request at a time: p50 and p99 in us per window) and `pipeN` (N in flight:
+// requests/s per window), each { size, warmMs, windowMs, cycles, max, keys, depth? }.
+// Prints one JSON line: per phase, per cycle, each contender's figures in its window.
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { percentile } from '../lib/stats.mjs';
-import { seqLoop } from './seq-loop.mjs';
+import { seqLoop, windowLoop } from './loops.mjs';
 
 const { values } = parseArgs({
   options: { contenders: { type: 'string' }, plan: { type: 'string' } },
 });
-const contenders = JSON.parse(values.contenders);
-const { size, warmMs, windowMs, cycles, max } = JSON.parse(values.plan);
+const contenders = new Map(JSON.parse(values.contenders).map((c) => [c.key, c]));
+const { phases } = JSON.parse(values.plan);
+const adapters = new Map();
 
-const conns = [];
-for (const c of contenders) {
-  const adapter = await import(`./clients/${c.client}.mjs`);
+async function open(key, mode, size) {
+  const c = contenders.get(key);
+  if (!adapters.has(c.client)) adapters.set(c.client, await import(`./clients/${c.client}.mjs`));
   const payload = c.payload === 'string' ? 'x'.repeat(size) : Buffer.alloc(size, 0x61);
-  conns.push({
-    key: c.key,
-    payload,
-    conn: await adapter.open(c.address, { mode: 'seq', variant: c.variant }),
-  });
+  const conn = await adapters.get(c.client).open(c.address, { mode, variant: c.variant });
+  return { key, payload, conn };
 }
 
-const samples = new Float64Array(max);
-async function window(entry, ms) {
-  const { count, stalled } = await seqLoop(entry.conn, entry.payload, ms, max, samples);
+function close(entries) {
+  const closing = entries.map(({ conn }) => conn.close());
+  return Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 500).unref())]);
+}
+
+const us = (ms) => Math.round(ms * 1000 * 10) / 10;
+
+/** One window of PHASE on ENTRY: its figures. */
+async function window(phase, entry, ms, samples) {
+  if (phase.depth === undefined) {
+    const { count, stalled } = await seqLoop(entry.conn, entry.payload, ms, phase.max, samples);
+    if (stalled) throw new Error(`${entry.key}: answers stopped`);
+    const sorted = Array.from(samples.subarray(0, count)).sort((a, b) => a - b);
+    return { n: count, p50: us(percentile(sorted, 0.5)), p99: us(percentile(sorted, 0.99)) };
+  }
+  const { count, elapsedMs, stalled } = await windowLoop(
+    entry.conn,
+    entry.payload,
+    phase.depth,
+    ms,
+    phase.max,
+  );
   if (stalled) throw new Error(`${entry.key}: answers stopped`);
-  const sorted = Array.from(samples.subarray(0, count)).sort((a, b) => a - b);
-  const us = (ms) => Math.round(ms * 1000 * 10) / 10;
-  return { n: count, p50: us(percentile(sorted, 0.5)), p99: us(percentile(sorted, 0.99)) };
+  return { n: count, rps: count / (elapsedMs / 1000) };
 }
 
-/** Cycle c: the contenders rotated by c, and reversed every other pass, so none is always first. */
-function order(c) {
-  const n = conns.length;
-  const rotated = conns.map((_, i) => conns[(i + c) % n]);
+/** Cycle c: the entries rotated by c, and reversed every other pass, so none is always first. */
+function order(entries, c) {
+  const n = entries.length;
+  const rotated = entries.map((_, i) => entries[(i + c) % n]);
   return Math.floor(c / n) % 2 === 1 ? rotated.reverse() : rotated;
 }
 
-let results;
-try {
-  // Warm-up in turns too: each contender's code is optimized before any window counts.
-  for (let pass = 0; pass < 2; pass++) for (const entry of conns) await window(entry, warmMs / 2);
-  const out = [];
-  for (let c = 0; c < cycles; c++) {
-    const cycle = {};
-    for (const entry of order(c)) cycle[entry.key] = await window(entry, windowMs);
-    out.push(cycle);
+async function runPhase(phase) {
+  const mode = phase.depth === undefined ? 'seq' : 'pipe';
+  const entries = [];
+  for (const key of phase.keys) entries.push(await open(key, mode, phase.size));
+  try {
+    const samples = phase.depth === undefined ? new Float64Array(phase.max) : undefined;
+    // Warm-up in turns too: each contender's code is optimized before any window counts.
+    for (let pass = 0; pass < 2; pass++)
+      for (const entry of entries) await window(phase, entry, phase.warmMs / 2, samples);
+    const cycles = [];
+    for (let c = 0; c < phase.cycles; c++) {
+      const cycle = {};
+      for (const entry of order(entries, c))
+        cycle[entry.key] = await window(phase, entry, phase.windowMs, samples);
+      cycles.push(cycle);
+    }
+    return { cycles };
+  } finally {
+    await close(entries);
   }
-  results = { cycles: out };
-} catch (error) {
-  results = { error: String(error?.message ?? error) };
 }
+
+const results = {};
+const t0 = performance.now();
+for (const phase of phases) {
+  try {
+    results[phase.name] = await runPhase(phase);
+  } catch (error) {
+    results[phase.name] = { error: String(error?.message ?? error) };
+  }
+}
+results.elapsedMs = Math.round(performance.now() - t0);
 process.stdout.write(`${JSON.stringify({ results })}\n`);
-for (const { conn } of conns)
-  await Promise.race([conn.close(), new Promise((r) => setTimeout(r, 500).unref())]);
 process.exit(0);

@@ -229,11 +229,24 @@ async function withServers(list, cpu, ctx, fn, started = []) {
 export const pairedKey = (impl, transport) => `${impl}@${transport}`;
 
 /**
- * Workload A measured paired (see impl/paired.mjs): one client process, a
- * connection to each implementation over each transport, short windows in turn.
+ * Workloads measured paired (see impl/paired.mjs): one client process, a
+ * connection to each implementation a phase compares over each transport,
+ * short windows in turn. PLAN: { phases: { seq: { impls, ... }, pipe256: { impls, depth, ... } } }.
  */
 export async function runPairedJob({ impls, transports, cpus, plan, ctx }) {
-  const list = transports.flatMap((transport) => impls.map((impl) => ({ impl, transport })));
+  const byName = new Map(impls.map((impl) => [impl.name, impl]));
+  const phases = Object.entries(plan.phases)
+    .filter(([, phase]) => phase.impls.every((name) => byName.has(name)))
+    .map(([name, { impls: names, ...phase }]) => ({
+      name,
+      ...phase,
+      keys: transports.flatMap((t) => names.map((impl) => pairedKey(impl, t))),
+    }));
+  const used = [...new Set(phases.flatMap((phase) => phase.keys))];
+  const list = used.map((key) => {
+    const [name, transport] = key.split('@');
+    return { impl: byName.get(name), transport };
+  });
   return withServers(list, cpus.server, ctx, async (addresses) => {
     const contenders = list.map(({ impl, transport }, k) => ({
       key: pairedKey(impl.name, transport),
@@ -247,14 +260,14 @@ export async function runPairedJob({ impls, transports, cpus, plan, ctx }) {
       '--contenders',
       JSON.stringify(contenders),
       '--plan',
-      JSON.stringify(plan),
+      JSON.stringify({ phases }),
     ];
     const client = new Child(NODE, args, { cpu: cpus.client });
-    const budgetMs = plan.warmMs * list.length + plan.windowMs * plan.cycles * list.length;
+    let budgetMs = 20_000;
+    for (const phase of phases)
+      budgetMs += (phase.warmMs + phase.windowMs * phase.cycles) * phase.keys.length + STALL_GRACE_MS;
     try {
-      const out = await client.next(budgetMs + 2 * STALL_GRACE_MS + 20_000, 'results');
-      if (out.results.error) throw new Error(out.results.error);
-      return out.results;
+      return (await client.next(budgetMs, 'results')).results;
     } finally {
       await client.kill();
     }

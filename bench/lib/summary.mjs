@@ -19,26 +19,37 @@ function cycleRatio(cycles, a, b, metric) {
 }
 
 /**
- * One paired run (impl/paired.mjs) reduced: per transport, unixipc over raw net
- * (`vsRaw`); per implementation, TCP over AF_UNIX (`tcpOverUnix`); and each
- * contender's own figures (`abs`, medians of its windows).
+ * One paired run (impl/paired.mjs) reduced. Sequential: per transport, unixipc
+ * over raw net (`vsRaw`); per implementation, TCP over AF_UNIX (`tcpOverUnix`);
+ * each contender's own figures (`abs`, medians of its windows). 256 in flight:
+ * unixipc's requests/s over corked raw net's (`pipeVsCorked`), and `pipeAbs`.
+ * A phase that failed (or did not run) adds nothing.
  */
-export function pairedSummaryOfRun({ cycles }) {
-  const keys = Object.keys(cycles[0] ?? {});
-  const transports = [...new Set(keys.map((key) => key.split('@')[1]))];
-  const both = (a, b) => ({ p50: cycleRatio(cycles, a, b, 'p50'), p99: cycleRatio(cycles, a, b, 'p99') });
-  const vsRaw = {};
-  for (const t of transports) vsRaw[t] = both(`unixipc@${t}`, `raw@${t}`);
-  const tcpOverUnix = {};
-  if (transports.includes('unix') && transports.includes('tcp'))
-    for (const impl of ['unixipc', 'raw']) tcpOverUnix[impl] = both(`${impl}@tcp`, `${impl}@unix`);
-  const abs = {};
-  for (const key of keys)
-    abs[key] = {
-      p50: median(cycles.map((cycle) => cycle[key].p50)),
-      p99: median(cycles.map((cycle) => cycle[key].p99)),
-    };
-  return { vsRaw, tcpOverUnix, abs };
+export function pairedSummaryOfRun(results) {
+  const out = { vsRaw: {}, tcpOverUnix: {}, abs: {}, pipeVsCorked: {}, pipeAbs: {} };
+  const medians = (cycles, metrics, into) => {
+    for (const key of Object.keys(cycles[0] ?? {})) {
+      into[key] = {};
+      for (const metric of metrics) into[key][metric] = median(cycles.map((cycle) => cycle[key]?.[metric]));
+    }
+  };
+  const transportsOf = (cycles) => [...new Set(Object.keys(cycles[0] ?? {}).map((key) => key.split('@')[1]))];
+  const seq = results.seq?.cycles;
+  if (seq) {
+    const both = (a, b) => ({ p50: cycleRatio(seq, a, b, 'p50'), p99: cycleRatio(seq, a, b, 'p99') });
+    const transports = transportsOf(seq);
+    for (const t of transports) out.vsRaw[t] = both(`unixipc@${t}`, `raw@${t}`);
+    if (transports.includes('unix') && transports.includes('tcp'))
+      for (const impl of ['unixipc', 'raw']) out.tcpOverUnix[impl] = both(`${impl}@tcp`, `${impl}@unix`);
+    medians(seq, ['p50', 'p99'], out.abs);
+  }
+  const pipe = results.pipe256?.cycles;
+  if (pipe) {
+    for (const t of transportsOf(pipe))
+      out.pipeVsCorked[t] = { rps: cycleRatio(pipe, `unixipc@${t}`, `raw-cork@${t}`, 'rps') };
+    medians(pipe, ['rps'], out.pipeAbs);
+  }
+  return out;
 }
 
 function slot(root, ...keys) {
@@ -77,6 +88,8 @@ export function buildSummary(runs) {
         for (const metric of PHASE_METRICS[phase] ?? []) collect(node, metric, result[metric]);
       }
     } else if (run.kind === 'paired') {
+      for (const [phase, result] of Object.entries(run.results))
+        if (result?.error) problems.push(`round ${run.round}, paired ${where}, ${phase}: ${result.error}`);
       for (const [group, byName] of Object.entries(pairedSummaryOfRun(run.results))) {
         for (const [name, metrics] of Object.entries(byName)) {
           const node = slot(paired, run.placement, group, name);
@@ -165,19 +178,26 @@ export function evaluateTargets(summary, placements, transports) {
         const blocks = ratio(s('unixipc', 'seq', metric), s('raw', 'seq', metric));
         const paired = get(summary, ['paired', placement, 'vsRaw', transport, metric]);
         const measured = paired?.n > 0 ? fromPaired(paired) : blocks;
-        const detail =
-          paired?.n > 0
-            ? `paired windows${blocks ? `; separate runs: ${blocks.value.toFixed(2)}x` : ''}`
-            : undefined;
-        add(`sequential ${metric} vs raw`, placement, transport, measured, limit, 'lower', detail);
+        add(
+          `sequential ${metric} vs raw`,
+          placement,
+          transport,
+          measured,
+          limit,
+          'lower',
+          pairedNote(paired, blocks),
+        );
       }
+      const pipeBlocks = ratio(s('unixipc', 'pipe256', 'rps'), s('raw-cork', 'pipe256', 'rps'));
+      const pipePaired = get(summary, ['paired', placement, 'pipeVsCorked', transport, 'rps']);
       add(
         'pipelined 256 vs corked raw',
         placement,
         transport,
-        ratio(s('unixipc', 'pipe256', 'rps'), s('raw-cork', 'pipe256', 'rps')),
+        pipePaired?.n > 0 ? fromPaired(pipePaired) : pipeBlocks,
         0.7,
         'higher',
+        pairedNote(pipePaired, pipeBlocks),
       );
       for (const phase of ['bulk1', 'bulk4']) {
         const depth = phase.slice(4);
@@ -233,6 +253,11 @@ export function evaluateTargets(summary, placements, transports) {
     );
   }
   return out;
+}
+
+function pairedNote(paired, blocks) {
+  if (!(paired?.n > 0)) return undefined;
+  return `paired windows${blocks ? `; separate runs: ${blocks.value.toFixed(2)}x` : ''}`;
 }
 
 /** A ratio measured paired: the median of the rounds' ratios, with their range. */
