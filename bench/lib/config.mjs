@@ -13,7 +13,7 @@ const MiB = 1024 * 1024;
  */
 const FULL = {
   rounds: 3,
-  seq: { size: 64, warmMs: 1_300, ms: 600, max: 30_000 },
+  seq: { size: 64, warmMs: 1_100, ms: 600, max: 30_000 },
   // Workloads A and B again, unixipc and its raw floor paired in one client process
   // (impl/paired.mjs): the figures their targets are judged by.
   paired: {
