@@ -112,6 +112,25 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     }
   });
 
+  it('times out each request of a burst under the default timeout, not early, while a later one waits its own', async () => {
+    await setup();
+    const short = await connect(path, { timeout: 150 });
+    try {
+      const started = Date.now();
+      // Sent in one burst: they share one clock reading for their deadlines.
+      const burst = Array.from({ length: 50 }, () => codeOf(short.request('waitForAbort')));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const laterStart = Date.now();
+      const later = codeOf(short.request('waitForAbort'));
+      expect(await Promise.all(burst)).toEqual(Array(50).fill('ERR_IPC_TIMEOUT'));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(145);
+      expect(await later).toBe('ERR_IPC_TIMEOUT');
+      expect(Date.now() - laterStart).toBeGreaterThanOrEqual(145);
+    } finally {
+      short.destroy();
+    }
+  });
+
   it('cancels through an AbortSignal', async () => {
     await setup();
     const controller = new AbortController();
