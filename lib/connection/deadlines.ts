@@ -15,8 +15,8 @@ function forgetBurstClock(): void {
  * Date.now(), read once per run of synchronous code: the requests sent in one
  * burst (a loop, or the callbacks of one read's answers) share one reading,
  * forgotten at the next microtask checkpoint. A deadline is then early by at
- * most the time that burst took; reading the clock per request cost a 256-deep
- * pipeline on one CPU several percent of its rate.
+ * most the time that burst took. Reading it per request took about 8% off a
+ * 256-deep pipeline's rate on one CPU (paired A/B against no timeout at all).
  */
 export function burstNow(): number {
   if (!burstClockSet) {
