@@ -9,7 +9,7 @@
 // Prints one JSON line: per phase, per cycle, each contender's figures in its window.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { percentile } from '../lib/stats.mjs';
+import { latencySummary } from '../lib/stats.mjs';
 import { seqLoop, windowLoop } from './loops.mjs';
 
 const { values } = parseArgs({
@@ -32,15 +32,13 @@ function close(entries) {
   return Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 500).unref())]);
 }
 
-const us = (ms) => Math.round(ms * 1000 * 10) / 10;
-
 /** One window of PHASE on ENTRY: its figures. */
 async function window(phase, entry, ms, samples) {
   if (phase.depth === undefined) {
-    const { count, stalled } = await seqLoop(entry.conn, entry.payload, ms, phase.max, samples);
+    const { count, elapsedMs, stalled } = await seqLoop(entry.conn, entry.payload, ms, phase.max, samples);
     if (stalled) throw new Error(`${entry.key}: answers stopped`);
-    const sorted = Array.from(samples.subarray(0, count)).sort((a, b) => a - b);
-    return { n: count, p50: us(percentile(sorted, 0.5)), p99: us(percentile(sorted, 0.99)) };
+    const { p50, p99 } = latencySummary(samples, count, elapsedMs);
+    return { n: count, p50, p99 };
   }
   const { count, elapsedMs, stalled } = await windowLoop(
     entry.conn,
