@@ -233,6 +233,10 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
     this.writer.flush();
   }
 
+  batchTime(): number {
+    return this.writer.batchTime();
+  }
+
   send(frame: Encoded): boolean {
     return this.writer.send(frame);
   }

@@ -17,6 +17,8 @@ export interface Link {
   send(frame: Encoded): boolean;
   /** Encodes a message straight into the write batch; returns its body size, or -1 if over `maxBody`. */
   message(kind: number, id: number, meta: string, value: unknown, maxBody?: number): number;
+  /** Date.now(), read once for everything that leaves in the current write batch. */
+  batchTime(): number;
   /** False while the socket is backed up. */
   readonly ready: boolean;
   waitDrain(): Promise<void>;

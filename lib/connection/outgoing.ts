@@ -1,6 +1,6 @@
 import { ErrorCodes, IpcError } from '../errors.ts';
 import { badFrame, Kind } from '../protocol/index.ts';
-import { burstNow, DeadlineQueue } from './deadlines.ts';
+import { DeadlineQueue } from './deadlines.ts';
 import { type Link, ReadPause } from './link.ts';
 import { abortedError, closedError, Pending, timeoutError } from './pending.ts';
 import { StreamReader } from './stream-reader.ts';
@@ -77,8 +77,7 @@ export class Outgoing {
       const timeout = options?.timeout ?? this.defaultTimeout;
       if (timeout > 0 && Number.isFinite(timeout)) {
         if (timeout === this.defaultTimeout && !stream) {
-          // Sent alone (nothing pending), read the clock; in a pipeline, once per burst.
-          entry.deadline = (pending.size > 1 ? burstNow() : Date.now()) + timeout;
+          entry.deadline = this.link.batchTime() + timeout;
           this.deadlines ??= new DeadlineQueue<Pending>((expired) =>
             this.expire(expired, this.defaultTimeout),
           );

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { burstNow, type Deadline, DeadlineQueue } from '../../lib/connection/deadlines.ts';
+import { type Deadline, DeadlineQueue } from '../../lib/connection/deadlines.ts';
 
 interface Item extends Deadline {
   n: number;
@@ -66,25 +66,5 @@ describe('DeadlineQueue', () => {
     vi.advanceTimersByTime(1_001);
     expect(expired).toEqual([-1]);
     expect(queue.size).toBe(0);
-  });
-});
-
-describe('burstNow', () => {
-  function spin(ms: number): void {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      // busy: the clock moves, the synchronous run goes on
-    }
-  }
-
-  it('reads the clock once per synchronous run, and again after a microtask checkpoint', async () => {
-    await Promise.resolve();
-    const first = burstNow();
-    spin(5);
-    expect(burstNow()).toBe(first);
-    await Promise.resolve();
-    const next = burstNow();
-    expect(next).toBeGreaterThanOrEqual(first + 5);
-    expect(Math.abs(next - Date.now())).toBeLessThanOrEqual(1);
   });
 });

@@ -84,3 +84,32 @@ describe('FrameWriter batching', () => {
     expect(sink.writes).toHaveLength(0);
   });
 });
+
+describe('FrameWriter batch clock', () => {
+  function spin(ms: number): void {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      // busy: the clock moves, the synchronous run goes on
+    }
+  }
+
+  it('reads the clock once per batch, and again once the batch is written', async () => {
+    const { writer } = setup();
+    writer.message(Kind.REQUEST, 1, 'm', 1);
+    const first = writer.batchTime();
+    spin(5);
+    expect(writer.batchTime()).toBe(first);
+    await tick();
+    writer.message(Kind.REQUEST, 2, 'm', 2);
+    const next = writer.batchTime();
+    expect(next).toBeGreaterThanOrEqual(first + 5);
+    expect(Math.abs(next - Date.now())).toBeLessThanOrEqual(1);
+  });
+
+  it('keeps no reading when no write is due to end the batch', () => {
+    const { writer } = setup();
+    const first = writer.batchTime();
+    spin(5);
+    expect(writer.batchTime()).toBeGreaterThanOrEqual(first + 5);
+  });
+});
