@@ -6,76 +6,81 @@ import { performance } from 'node:perf_hooks';
 /** A phase whose answers stop coming ends this long after its deadline. */
 export const STALL_GRACE_MS = 3_000;
 
+/**
+ * The frame both loops share: LOOP ({ settled, finish, fail }) returns { start, stalled };
+ * the promise settles once, with what finish() is given, with the connection's first error
+ * (or a wrong-sized reply), or with stalled() if neither came STALL_GRACE_MS after MS.
+ */
+function bounded(conn, ms, loop) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      fn(value);
+    };
+    const fail = (error) => settle(reject, error);
+    const { start, stalled } = loop({
+      settled: () => settled,
+      finish: (value) => settle(resolve, value),
+      fail,
+    });
+    const watchdog = setTimeout(() => settle(resolve, stalled()), ms + STALL_GRACE_MS);
+    conn.onError = fail;
+    start();
+  });
+}
+
+const wrongSize = (reply, length) => new Error(`reply of ${reply.length} bytes, expected ${length}`);
+
 /** Sequential round trips; fills `samples` (ms) when given. */
 export function seqLoop(conn, payload, ms, max, samples) {
-  return new Promise((resolve, reject) => {
+  return bounded(conn, ms, ({ settled, finish, fail }) => {
     const length = payload.length;
     let count = 0;
     let start = 0;
-    let settled = false;
     const t0 = performance.now();
     const deadline = t0 + ms;
-    const finish = (stalled, end) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      resolve({ count, elapsedMs: end - t0, stalled });
-    };
-    const watchdog = setTimeout(() => finish(true, performance.now()), ms + STALL_GRACE_MS);
-    conn.onError = (error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      reject(error);
-    };
     const onReply = (reply) => {
       const t = performance.now();
-      if (settled) return;
+      if (settled()) return;
       if (reply.length !== length) {
-        conn.onError(new Error(`reply of ${reply.length} bytes, expected ${length}`));
+        fail(wrongSize(reply, length));
         return;
       }
       if (samples !== null) samples[count] = t - start;
       count++;
       if (count >= max || t >= deadline) {
-        finish(false, t);
+        finish({ count, elapsedMs: t - t0, stalled: false });
         return;
       }
       start = performance.now();
       conn.send(payload, onReply);
     };
-    start = performance.now();
-    conn.send(payload, onReply);
+    return {
+      start: () => {
+        start = performance.now();
+        conn.send(payload, onReply);
+      },
+      stalled: () => ({ count, elapsedMs: performance.now() - t0, stalled: true }),
+    };
   });
 }
 
 /** DEPTH requests in flight: each answer sends the next one until the count or time runs out. */
 export function windowLoop(conn, payload, depth, ms, max) {
-  return new Promise((resolve, reject) => {
+  return bounded(conn, ms, ({ settled, finish, fail }) => {
     const length = payload.length;
     let sent = 0;
     let done = 0;
     let last = 0;
-    let settled = false;
     const t0 = performance.now();
     const deadline = t0 + ms;
-    const finish = (stalled) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      resolve({ count: done, elapsedMs: (stalled ? performance.now() : last) - t0, stalled });
-    };
-    const watchdog = setTimeout(() => finish(true), ms + STALL_GRACE_MS);
-    conn.onError = (error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      reject(error);
-    };
     const onReply = (reply) => {
-      if (settled) return;
+      if (settled()) return;
       if (reply.length !== length) {
-        conn.onError(new Error(`reply of ${reply.length} bytes, expected ${length}`));
+        fail(wrongSize(reply, length));
         return;
       }
       done++;
@@ -84,12 +89,17 @@ export function windowLoop(conn, payload, depth, ms, max) {
         sent++;
         conn.send(payload, onReply);
       } else if (done === sent) {
-        finish(false);
+        finish({ count: done, elapsedMs: last - t0, stalled: false });
       }
     };
-    while (sent < depth && sent < max) {
-      sent++;
-      conn.send(payload, onReply);
-    }
+    return {
+      start: () => {
+        while (sent < depth && sent < max) {
+          sent++;
+          conn.send(payload, onReply);
+        }
+      },
+      stalled: () => ({ count: done, elapsedMs: performance.now() - t0, stalled: true }),
+    };
   });
 }
