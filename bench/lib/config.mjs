@@ -7,6 +7,20 @@ export const PLACEMENTS = ['cross', 'same'];
 const MiB = 1024 * 1024;
 
 /**
+ * Workloads A and B again, unixipc against its raw floor in one client process
+ * (impl/paired.mjs): the figures their targets are judged by. What is compared is
+ * fixed; the suite's size sets the windows.
+ */
+function pairedPlan(seq, pipe256) {
+  return {
+    phases: {
+      seq: { impls: ['raw', 'unixipc'], size: 64, ...seq },
+      pipe256: { impls: ['raw-cork', 'unixipc'], size: 64, depth: 256, ...pipe256 },
+    },
+  };
+}
+
+/**
  * Bounds of every loop: each phase stops at `max` operations or `ms`, whichever
  * comes first. The full suite is sized to finish within 15 minutes on a slow
  * 2-vCPU machine, --quick within about 2.
@@ -14,22 +28,10 @@ const MiB = 1024 * 1024;
 const FULL = {
   rounds: 3,
   seq: { size: 64, warmMs: 1_100, ms: 600, max: 30_000 },
-  // Workloads A and B again, unixipc and its raw floor paired in one client process
-  // (impl/paired.mjs): the figures their targets are judged by.
-  paired: {
-    phases: {
-      seq: { impls: ['raw', 'unixipc'], size: 64, warmMs: 600, windowMs: 50, cycles: 24, max: 20_000 },
-      pipe256: {
-        impls: ['raw-cork', 'unixipc'],
-        size: 64,
-        depth: 256,
-        warmMs: 500,
-        windowMs: 80,
-        cycles: 10,
-        max: 200_000,
-      },
-    },
-  },
+  paired: pairedPlan(
+    { warmMs: 600, windowMs: 50, cycles: 24, max: 20_000 },
+    { warmMs: 500, windowMs: 80, cycles: 10, max: 200_000 },
+  ),
   // 256 in flight is the target's workload: on one CPU every implementation (the raw floor too)
   // flips between a fast and a slow regime every few hundred ms, so it gets the longer window.
   pipe: { size: 64, firstWarmMs: 500, warmMs: 100, ms: 350, lastMs: 450, max: 800_000, depths: [64, 256] },
@@ -42,20 +44,10 @@ const FULL = {
 const QUICK = {
   rounds: 1,
   seq: { size: 64, warmMs: 500, ms: 300, max: 15_000 },
-  paired: {
-    phases: {
-      seq: { impls: ['raw', 'unixipc'], size: 64, warmMs: 300, windowMs: 40, cycles: 8, max: 10_000 },
-      pipe256: {
-        impls: ['raw-cork', 'unixipc'],
-        size: 64,
-        depth: 256,
-        warmMs: 300,
-        windowMs: 60,
-        cycles: 4,
-        max: 100_000,
-      },
-    },
-  },
+  paired: pairedPlan(
+    { warmMs: 300, windowMs: 40, cycles: 8, max: 10_000 },
+    { warmMs: 300, windowMs: 60, cycles: 4, max: 100_000 },
+  ),
   pipe: { size: 64, firstWarmMs: 250, warmMs: 50, ms: 150, max: 150_000, depths: [64, 256] },
   bulk: { size: MiB, warmMs: 50, ms: 200, max: 1_000, depths: [1, 4] },
   oneshot: { pairs: 2 },
