@@ -85,6 +85,38 @@ describe('FrameWriter batching', () => {
   });
 });
 
+describe('FrameWriter slabs', () => {
+  it('writes each batch in one write, also the batches that run past the end of a slab', async () => {
+    const { sink, writer, frames } = setup();
+    const payload = 'p'.repeat(64);
+    // 250 requests of about 90 bytes: a 256-deep pipeline's batch. A 64 KiB slab holds
+    // two and a half of them, so the third batch crosses into a new slab.
+    let id = 1;
+    for (let batch = 0; batch < 8; batch++) {
+      writer.beginRead();
+      for (let k = 0; k < 250; k++) writer.message(Kind.REQUEST, id++, 'echo', payload);
+      writer.endRead();
+      expect(sink.writes).toHaveLength(batch + 1);
+    }
+    await tick();
+    const ids = frames().map((f) => f.id);
+    expect(ids).toEqual(Array.from({ length: 2000 }, (_, k) => k + 1));
+  });
+
+  it('writes the batch first when it and the next frame would not fit in one slab, in order', async () => {
+    const { sink, writer, frames } = setup();
+    writer.beginRead();
+    for (let k = 1; k <= 200; k++) writer.message(Kind.RESPONSE, k, '', 'q'.repeat(100));
+    writer.message(Kind.RESPONSE, 201, '', 'z'.repeat(60_000));
+    writer.endRead();
+    expect(sink.writes).toHaveLength(2);
+    const out = frames();
+    expect(out.map((f) => f.id)).toEqual(Array.from({ length: 201 }, (_, k) => k + 1));
+    await tick();
+    expect(sink.writes).toHaveLength(2);
+  });
+});
+
 describe('FrameWriter batch clock', () => {
   function spin(ms: number): void {
     const until = Date.now() + ms;
