@@ -1,94 +1,96 @@
-// Workloads measured paired: `node paired.mjs --contenders JSON --plan JSON`.
-// One process holds connections to each contender's server ({ key, client, address, variant,
-// payload }) and, phase by phase, takes short windows on them in turn, in a different order each
-// cycle, so a ratio compares windows tens of ms apart. On this kind of machine the speed of every
-// implementation (the raw floor's too) drifts between regimes every few hundred ms: separate
-// blocks of seconds each compare different regimes, adjacent short windows the same one.
-// Phases: `seq` (one request at a time: p50 and p99 in us per window) and `pipeN` (N in flight:
-// requests/s per window), each { size, warmMs, windowMs, cycles, max, keys, depth? }.
-// Prints one JSON line: per phase, per cycle, each contender's figures in its window.
-import { performance } from 'node:perf_hooks';
+// One contender's side of a paired comparison (see runPairedJob in ../lib/jobs.mjs):
+// `node paired.mjs --contender JSON` ({ key, client, address, variant, payload }). The
+// coordinator starts one such process per contender, all pinned to the client CPU, and tells
+// them in turn, one line of JSON on stdin each, to take a short window, so a ratio compares
+// windows tens of ms apart while each contender keeps a process of its own (its own JIT and
+// garbage collector state, as in the separate runs). Only one process works at a time: the
+// others wait on stdin.
+// Commands, each answered by one JSON line on stdout (or { error }):
+//   { op: 'open', mode: 'seq' | 'pipe', size, max }  a connection for the next phase -> { ok }
+//   { op: 'window', ms, depth? }                     sequential: { n, p50, p99 } in us;
+//                                                    DEPTH in flight: { n, rps, perRead,
+//                                                    perWrite } (requests per syscall)
+//   { op: 'close' }                                  -> { ok }
+// The process exits when stdin ends.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { latencySummary } from '../lib/stats.mjs';
 import { seqLoop, windowLoop } from './loops.mjs';
 
-const { values } = parseArgs({
-  options: { contenders: { type: 'string' }, plan: { type: 'string' } },
-});
-const contenders = new Map(JSON.parse(values.contenders).map((c) => [c.key, c]));
-const { phases } = JSON.parse(values.plan);
-const adapters = new Map();
+const { values } = parseArgs({ options: { contender: { type: 'string' } } });
+const contender = JSON.parse(values.contender);
+const adapter = await import(`./clients/${contender.client}.mjs`);
 
-async function open(key, mode, size) {
-  const c = contenders.get(key);
-  if (!adapters.has(c.client)) adapters.set(c.client, await import(`./clients/${c.client}.mjs`));
-  const payload = c.payload === 'string' ? 'x'.repeat(size) : Buffer.alloc(size, 0x61);
-  const conn = await adapters.get(c.client).open(c.address, { mode, variant: c.variant });
-  return { key, payload, conn };
-}
-
-function close(entries) {
-  const closing = entries.map(({ conn }) => conn.close());
-  return Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 500).unref())]);
-}
-
-/** One window of PHASE on ENTRY: its figures. */
-async function window(phase, entry, ms, samples) {
-  if (phase.depth === undefined) {
-    const { count, elapsedMs, stalled } = await seqLoop(entry.conn, entry.payload, ms, phase.max, samples);
-    if (stalled) throw new Error(`${entry.key}: answers stopped`);
-    const { p50, p99 } = latencySummary(samples, count, elapsedMs);
-    return { n: count, p50, p99 };
-  }
-  const { count, elapsedMs, stalled } = await windowLoop(
-    entry.conn,
-    entry.payload,
-    phase.depth,
-    ms,
-    phase.max,
-  );
-  if (stalled) throw new Error(`${entry.key}: answers stopped`);
-  return { n: count, rps: count / (elapsedMs / 1000) };
-}
-
-/** Cycle c: the entries rotated by c, and reversed every other pass, so none is always first. */
-function order(entries, c) {
-  const n = entries.length;
-  const rotated = entries.map((_, i) => entries[(i + c) % n]);
-  return Math.floor(c / n) % 2 === 1 ? rotated.reverse() : rotated;
-}
-
-async function runPhase(phase) {
-  const mode = phase.depth === undefined ? 'seq' : 'pipe';
-  const entries = [];
-  for (const key of phase.keys) entries.push(await open(key, mode, phase.size));
+/** This process's read and write syscalls so far (Linux), or undefined. */
+function syscalls() {
   try {
-    const samples = phase.depth === undefined ? new Float64Array(phase.max) : undefined;
-    // Warm-up in turns too: each contender's code is optimized before any window counts.
-    for (let pass = 0; pass < 2; pass++)
-      for (const entry of entries) await window(phase, entry, phase.warmMs / 2, samples);
-    const cycles = [];
-    for (let c = 0; c < phase.cycles; c++) {
-      const cycle = {};
-      for (const entry of order(entries, c))
-        cycle[entry.key] = await window(phase, entry, phase.windowMs, samples);
-      cycles.push(cycle);
+    const io = readFileSync('/proc/self/io', 'latin1');
+    return { syscr: Number(/syscr: (\d+)/.exec(io)[1]), syscw: Number(/syscw: (\d+)/.exec(io)[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+let conn;
+let payload;
+let samples;
+let max = 0;
+
+function close() {
+  const closing = conn?.close();
+  conn = undefined;
+  return Promise.race([closing, new Promise((r) => setTimeout(r, 500).unref())]);
+}
+
+async function handle(command) {
+  switch (command.op) {
+    case 'open': {
+      if (conn) await close();
+      payload = contender.payload === 'string' ? 'x'.repeat(command.size) : Buffer.alloc(command.size, 0x61);
+      max = command.max;
+      samples = command.mode === 'seq' ? new Float64Array(max) : undefined;
+      conn = await adapter.open(contender.address, { mode: command.mode, variant: contender.variant });
+      return { ok: true };
     }
-    return { cycles };
-  } finally {
-    await close(entries);
+    case 'window': {
+      if (!conn) throw new Error('window before open');
+      if (command.depth === undefined) {
+        const { count, elapsedMs, stalled } = await seqLoop(conn, payload, command.ms, max, samples);
+        if (stalled) throw new Error('answers stopped');
+        const { p50, p99 } = latencySummary(samples, count, elapsedMs);
+        return { n: count, p50, p99 };
+      }
+      const before = syscalls();
+      const run = await windowLoop(conn, payload, command.depth, command.ms, max);
+      if (run.stalled) throw new Error('answers stopped');
+      const after = syscalls();
+      // Requests per read and per write syscall of this process: how the pipeline is batched.
+      const per = (key) =>
+        after && after[key] > before[key] ? run.count / (after[key] - before[key]) : undefined;
+      return {
+        n: run.count,
+        rps: run.count / (run.elapsedMs / 1000),
+        perRead: per('syscr'),
+        perWrite: per('syscw'),
+      };
+    }
+    case 'close':
+      await close();
+      return { ok: true };
+    default:
+      throw new Error(`unknown command ${JSON.stringify(command.op)}`);
   }
 }
 
-const results = {};
-const t0 = performance.now();
-for (const phase of phases) {
+for await (const line of createInterface({ input: process.stdin })) {
+  let answer;
   try {
-    results[phase.name] = await runPhase(phase);
+    answer = await handle(JSON.parse(line));
   } catch (error) {
-    results[phase.name] = { error: String(error?.message ?? error) };
+    answer = { error: `${contender.key}: ${error?.message ?? error}` };
   }
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
 }
-results.elapsedMs = Math.round(performance.now() - t0);
-process.stdout.write(`${JSON.stringify({ results })}\n`);
+await close();
 process.exit(0);

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { windowTimes } from './config.mjs';
 import { Child, timedRun } from './procs.mjs';
@@ -228,10 +229,49 @@ async function withServers(list, cpu, ctx, fn, started = []) {
 /** The key a paired contender's figures go under: `unixipc@tcp`. */
 export const pairedKey = (impl, transport) => `${impl}@${transport}`;
 
+/** Cycle C: the keys rotated by C, and reversed every other pass, so none is always first. */
+export function pairedOrder(keys, c) {
+  const n = keys.length;
+  const rotated = keys.map((_, i) => keys[(i + c) % n]);
+  return Math.floor(c / n) % 2 === 1 ? rotated.reverse() : rotated;
+}
+
+/** Sends COMMAND to a paired worker and waits for its answer. */
+async function ask(worker, command, timeoutMs) {
+  worker.send(JSON.stringify(command));
+  const answer = await worker.next(timeoutMs, `answer to ${command.op}`);
+  if (answer.error) throw new Error(answer.error);
+  return answer;
+}
+
+/** One phase of a paired run: a connection per key, warm-up in turns, then CYCLES of windows. */
+async function runPairedPhase(phase, workers) {
+  const windowBudget = (ms) => ms + STALL_GRACE_MS + 2_000;
+  const mode = phase.depth === undefined ? 'seq' : 'pipe';
+  const take = (key, ms) => ask(workers.get(key), { op: 'window', ms, depth: phase.depth }, windowBudget(ms));
+  try {
+    for (const key of phase.keys)
+      await ask(workers.get(key), { op: 'open', mode, size: phase.size, max: phase.max }, READY_MS);
+    // Warm-up in turns too: each contender's code is optimized before any window counts.
+    for (let pass = 0; pass < 2; pass++) for (const key of phase.keys) await take(key, phase.warmMs / 2);
+    const cycles = [];
+    for (let c = 0; c < phase.cycles; c++) {
+      const cycle = {};
+      for (const key of pairedOrder(phase.keys, c)) cycle[key] = await take(key, phase.windowMs);
+      cycles.push(cycle);
+    }
+    return { cycles };
+  } finally {
+    for (const key of phase.keys) await ask(workers.get(key), { op: 'close' }, READY_MS).catch(() => {});
+  }
+}
+
 /**
- * Workloads measured paired (see impl/paired.mjs): one client process, a
- * connection to each implementation a phase compares over each transport,
- * short windows in turn. PLAN: { phases: { seq: { impls, ... }, pipe256: { impls, depth, ... } } }.
+ * Workloads measured paired (see impl/paired.mjs): a client process per
+ * implementation and transport a phase compares, all on the client CPU, each with
+ * its own connection, taking short windows in turn. PLAN: { phases: { seq: { impls,
+ * ... }, pipe256: { impls, depth, ... } } }. Resolves with, per phase, { cycles }
+ * (each cycle: every key's figures in its window) or { error }, and elapsedMs.
  */
 export async function runPairedJob({ impls, transports, cpus, plan, ctx }) {
   const byName = new Map(impls.map((impl) => [impl.name, impl]));
@@ -248,28 +288,33 @@ export async function runPairedJob({ impls, transports, cpus, plan, ctx }) {
     return { impl: byName.get(name), transport };
   });
   return withServers(list, cpus.server, ctx, async (addresses) => {
-    const contenders = list.map(({ impl, transport }, k) => ({
-      key: pairedKey(impl.name, transport),
-      client: impl.client,
-      address: addresses[k],
-      variant: impl.variant,
-      payload: impl.payload,
-    }));
-    const args = [
-      join(implDir(ctx), 'paired.mjs'),
-      '--contenders',
-      JSON.stringify(contenders),
-      '--plan',
-      JSON.stringify({ phases }),
-    ];
-    const client = new Child(NODE, args, { cpu: cpus.client });
-    let budgetMs = 20_000;
-    for (const phase of phases)
-      budgetMs += (phase.warmMs + phase.windowMs * phase.cycles) * phase.keys.length + STALL_GRACE_MS;
+    const workers = new Map();
     try {
-      return (await client.next(budgetMs, 'results')).results;
+      for (const [k, { impl, transport }] of list.entries()) {
+        const key = pairedKey(impl.name, transport);
+        const contender = {
+          key,
+          client: impl.client,
+          address: addresses[k],
+          variant: impl.variant,
+          payload: impl.payload,
+        };
+        const args = [join(implDir(ctx), 'paired.mjs'), '--contender', JSON.stringify(contender)];
+        workers.set(key, new Child(NODE, args, { cpu: cpus.client }));
+      }
+      const t0 = performance.now();
+      const results = {};
+      for (const phase of phases) {
+        try {
+          results[phase.name] = await runPairedPhase(phase, workers);
+        } catch (error) {
+          results[phase.name] = { error: String(error?.message ?? error) };
+        }
+      }
+      results.elapsedMs = Math.round(performance.now() - t0);
+      return results;
     } finally {
-      await client.kill();
+      await Promise.all([...workers.values()].map((worker) => worker.finish(1_000)));
     }
   });
 }
