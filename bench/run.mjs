@@ -241,7 +241,7 @@ async function main() {
         blocks.push(block);
       }
     }
-    // Workload A paired (unixipc and raw net in one client, see impl/paired.mjs): a block of
+    // Workloads A and B paired (unixipc and raw net in windows taken in turn, see impl/paired.mjs): a block of
     // its own per placement, covering both transports.
     if (pairedImpls) for (const placement of placementNames) blocks.push([{ placement, paired: true }]);
     const socketJobs = shuffled(blocks, round).flatMap((block, k) => shuffled(block, round * 16 + k + 1));

@@ -7,8 +7,9 @@ export const PLACEMENTS = ['cross', 'same'];
 const MiB = 1024 * 1024;
 
 /**
- * Workloads A and B again, unixipc against its raw floor in one client process
- * (impl/paired.mjs): the figures their targets are judged by. What is compared is
+ * Workloads A and B again, unixipc against its raw floor in short windows taken in
+ * turn, a client process per contender (impl/paired.mjs, runPairedJob in jobs.mjs):
+ * the figures their targets are judged by. What is compared is
  * fixed; the suite's size sets the windows.
  */
 function pairedPlan(seq, pipe256) {
