@@ -4,7 +4,15 @@
  * up to this size...
  */
 const FIRST_SLAB_BYTES = 4 * 1024;
-const MAX_SLAB_BYTES = 64 * 1024;
+const MAX_SLAB_BYTES = 256 * 1024;
+/**
+ * ...and a read always gets half a slab of room, or this much (what Node reads
+ * at once into a buffer of its own): less, and a batch the peer wrote in one
+ * write arrived in two reads, whose callbacks ran one after the other, each
+ * answered by a write of its own. A 256-deep pipeline with a 64 KiB slab and a
+ * quarter slab of room broke up that way into batches of 20-25 requests.
+ */
+const MIN_ROOM_BYTES = 64 * 1024;
 /** ...and a body's remainder at least this large is read into directly. */
 const MIN_BODY_READ_BYTES = 8 * 1024;
 
@@ -63,8 +71,8 @@ export class SocketReads {
       return body;
     }
     this.intoBody = false;
-    // A new slab once less than a quarter of one is left: a read is never tiny.
-    if (this.slab.length - this.at < this.slabBytes >>> 2) {
+    // A new slab once less than half of one (or MIN_ROOM_BYTES) is left.
+    if (this.slab.length - this.at < Math.min(this.slabBytes >>> 1, MIN_ROOM_BYTES)) {
       this.slab = Buffer.allocUnsafeSlow(this.slabBytes);
       this.at = 0;
     }

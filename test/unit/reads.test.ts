@@ -109,7 +109,7 @@ describe('SocketReads (onread)', () => {
     expect(conn.frames[0]!.body.equals(data)).toBe(true);
   });
 
-  it('keeps slabs small for small reads, and grows them up to 64 KiB when reads fill them', () => {
+  it('keeps slabs small for small reads, and grows them up to 256 KiB when reads fill them', () => {
     const frames = Buffer.concat(
       Array.from({ length: 4_000 }, (_, i) => encodeFrame(3, 1, i + 1, '', Buffer.alloc(60))),
     );
@@ -130,8 +130,33 @@ describe('SocketReads (onread)', () => {
     };
     expect(Math.max(...sizes(72))).toBe(4 * 1024); // one 72-byte answer per read: no growth
     const greedy = sizes(1 << 20); // every read takes all the room it gets
-    expect(Math.max(...greedy)).toBe(64 * 1024);
+    expect(Math.max(...greedy)).toBe(256 * 1024);
     expect(greedy[0]).toBe(4 * 1024);
+  });
+
+  it('gives each read room for a 256-deep batch of answers, so that the batch is not read in two', () => {
+    const reads = new SocketReads();
+    const conn = target();
+    reads.attach(conn);
+    const answer = (id: number) => encodeFrame(3, 1, id, '', Buffer.alloc(64, 0x61));
+    let id = 1;
+    // Warm-up: reads that fill their room grow the slabs.
+    playSocket(reads, Buffer.concat(Array.from({ length: 8_000 }, () => answer(id++))), [1 << 20]);
+    // Then 40 batches of 256 answers (about 20 KiB each), each written by the peer at once:
+    // every one must fit in the room of a single read.
+    const rooms: number[] = [];
+    for (let batch = 0; batch < 40; batch++) {
+      const bytes = Buffer.concat(Array.from({ length: 256 }, () => answer(id++)));
+      const buffer = reads.onread.buffer();
+      rooms.push(buffer.length);
+      const n = Math.min(buffer.length, bytes.length);
+      buffer.set(bytes.subarray(0, n));
+      reads.onread.callback(n, buffer);
+      if (n < bytes.length) playSocket(reads, bytes.subarray(n), [1 << 20]);
+    }
+    expect(Math.min(...rooms)).toBeGreaterThanOrEqual(64 * 1024);
+    expect(conn.frames).toHaveLength(id - 1);
+    expect(conn.frames.at(-1)!.id).toBe(id - 1);
   });
 
   it('holds what arrives before the connection is attached, and hands it over in order', () => {
