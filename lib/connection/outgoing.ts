@@ -1,6 +1,7 @@
 import { ErrorCodes, IpcError } from '../errors.ts';
 import { badFrame, Kind } from '../protocol/index.ts';
 import { DeadlineQueue } from './deadlines.ts';
+import { IdTable } from './id-table.ts';
 import { type Link, ReadPause } from './link.ts';
 import { abortedError, closedError, Pending, timeoutError } from './pending.ts';
 import { StreamReader } from './stream-reader.ts';
@@ -22,7 +23,7 @@ const MAX_ID = 0xffffffff;
  */
 export class Outgoing {
   // Made on first use: a server's connections rarely send requests of their own.
-  private pending: Map<number, Pending> | undefined;
+  private pending: IdTable<Pending> | undefined;
   /** Ids we cancelled whose final frame has not arrived yet: it is expected, not a protocol error. */
   private cancelled: Set<number> | undefined;
   private deadlines: DeadlineQueue<Pending> | undefined;
@@ -71,11 +72,11 @@ export class Outgoing {
         ),
       );
     }
-    this.pending ??= new Map();
+    this.pending ??= new IdTable();
     const pending = this.pending;
     return new Promise((resolve, reject) => {
       const entry = new Pending(id, method, resolve, reject);
-      pending.set(id, entry);
+      pending.add(entry);
       const timeout = options?.timeout ?? this.defaultTimeout;
       if (timeout > 0 && Number.isFinite(timeout)) {
         if (timeout === this.defaultTimeout && !stream) {
@@ -113,12 +114,9 @@ export class Outgoing {
    * cancelled; throws ERR_IPC_BAD_FRAME for an id we never used.
    */
   take(id: number, final: boolean): Pending | undefined {
-    const entry = this.pending?.get(id);
+    const entry = final ? this.pending?.delete(id) : this.pending?.get(id);
     if (entry !== undefined) {
-      if (final) {
-        this.pending!.delete(id);
-        this.link.checkIdle();
-      }
+      if (final) this.link.checkIdle();
       return entry;
     }
     if (this.cancelled?.has(id)) {
@@ -131,7 +129,7 @@ export class Outgoing {
   /** Fails everything pending with ERR_IPC_CLOSED (the connection is gone). */
   failAll(cause: IpcError | undefined): void {
     this.deadlines?.clear();
-    const pending = [...(this.pending?.values() ?? [])];
+    const pending = this.pending?.values() ?? [];
     this.pending?.clear();
     this.cancelled?.clear();
     for (const entry of pending) entry.settleError(closedError(entry.method, cause));
