@@ -236,10 +236,20 @@ export function pairedOrder(keys, c) {
   return Math.floor(c / n) % 2 === 1 ? rotated.reverse() : rotated;
 }
 
-/** Sends COMMAND to a paired worker and waits for its answer. */
+/**
+ * Sends COMMAND to a paired worker and waits for its answer. A worker that does
+ * not answer in time is killed: its late answer must not be taken for the
+ * answer to a later command, so every later command to it fails at once.
+ */
 async function ask(worker, command, timeoutMs) {
   worker.send(JSON.stringify(command));
-  const answer = await worker.next(timeoutMs, `answer to ${command.op}`);
+  let answer;
+  try {
+    answer = await worker.next(timeoutMs, `answer to ${command.op}`);
+  } catch (error) {
+    await worker.kill();
+    throw error;
+  }
   if (answer.error) throw new Error(answer.error);
   return answer;
 }

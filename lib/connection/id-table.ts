@@ -9,7 +9,8 @@ const MAX_DIRECT = 4096;
  * (up to MAX_DIRECT slots) or, past that, goes to an overflow Map: a request
  * that hangs while thousands of others come and go costs a Map entry now and
  * then, not a larger array. At 256 requests in flight a Map of them cost
- * about 270 instructions per request (set, get, delete: bench/instructions.mjs).
+ * about 270 instructions per request in its builtins (set, get, delete), and
+ * this table saved 485 in all (bench/instructions.mjs).
  */
 export class IdTable<T extends { readonly id: number }> {
   private slots: Array<T | undefined>;

@@ -7,10 +7,10 @@ const FIRST_SLAB_BYTES = 4 * 1024;
 const MAX_SLAB_BYTES = 256 * 1024;
 /**
  * ...and a read always gets half a slab of room, or this much (what Node reads
- * at once into a buffer of its own): less, and a batch the peer wrote in one
- * write arrived in two reads, whose callbacks ran one after the other, each
- * answered by a write of its own. A 256-deep pipeline with a 64 KiB slab and a
- * quarter slab of room broke up that way into batches of 20-25 requests.
+ * at once into a buffer of its own). With a quarter of a 64 KiB slab, a 23 KB
+ * batch of answers the peer wrote at once could arrive in two reads, whose
+ * callbacks run one after the other, each answered by a write of its own: a
+ * 256-deep pipeline split in two.
  */
 const MIN_ROOM_BYTES = 64 * 1024;
 /** ...and a body's remainder at least this large is read into directly. */

@@ -176,9 +176,9 @@ export class FrameWriter {
    * Room for `bytes` at the end of the batch; returns where to write them. A
    * full slab is replaced, and the batch so far moves to the new one, so that it
    * still leaves in one write. (Flushed at the slab's end instead, every third
-   * batch of a 256-deep pipeline went out in two writes; on one CPU the peer
-   * then woke for the first part, and the pipeline broke up into ever smaller
-   * batches: half the requests/s.)
+   * batch of a 256-deep pipeline went out in two writes: 186 requests per write
+   * syscall against 240 per read, and a peer on the same CPU could wake for the
+   * first part alone.)
    */
   private reserve(bytes: number): number {
     if (this.end + bytes <= this.slab.length) return this.end;
