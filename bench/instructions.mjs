@@ -28,7 +28,8 @@ const count = Math.max(1_000, Math.min(1_000_000, Number(values.count) || 100_00
 const depth = Math.max(1, Math.min(4_096, Number(values.depth) || 256));
 const BASE = 5_000;
 
-if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) {
+const valgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
+if (valgrind.status !== 0) {
   console.log('valgrind not found: nothing measured');
   process.exit(0);
 }
@@ -59,24 +60,24 @@ function builtinCounts(file) {
   const counts = new Map();
   const names = new Map();
   let current;
+  // The cost line after `calls=` is the inclusive cost of that call, not self cost.
+  let callCost = false;
   for (const line of readFileSync(file, 'latin1').split('\n')) {
-    const fn = /^fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    const fn = /^(c?)fn=\((\d+)\)(?: (.*))?$/.exec(line);
     if (fn) {
-      if (fn[2] !== undefined) names.set(fn[1], fn[2]);
-      current = names.get(fn[1]);
+      if (fn[3] !== undefined) names.set(fn[2], fn[3]);
+      if (fn[1] === '') current = names.get(fn[2]);
       continue;
     }
-    const called = /^cfn=\((\d+)\) (.*)$/.exec(line);
-    if (called) names.set(called[1], called[2]);
-    if (/^c(fn|fi|fe|ob)=|^calls=/.test(line)) {
-      // The line after calls= is the inclusive cost of that call, not self cost.
-      if (line.startsWith('calls=')) current = `skip:${current}`;
+    if (line.startsWith('calls=')) {
+      callCost = true;
       continue;
     }
-    const cost = /^[+-]?\d+ (\d+)$/.exec(line) ?? /^\* (\d+)$/.exec(line);
-    if (cost && current?.startsWith('Builtins_'))
+    const cost = /^(?:[+-]?\d+|\*) (\d+)$/.exec(line);
+    if (!cost) continue;
+    if (!callCost && current?.startsWith('Builtins_'))
       counts.set(current, (counts.get(current) ?? 0) + Number(cost[1]));
-    if (current?.startsWith('skip:')) current = current.slice(5);
+    callCost = false;
   }
   return counts;
 }
@@ -92,7 +93,7 @@ for (const impl of impls) {
 }
 
 console.log(
-  `\nInstructions per 64-byte request, ${depth} in flight, both sides in one process (user space; valgrind ${spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim()}, Node ${process.version})\n`,
+  `\nInstructions per 64-byte request, ${depth} in flight, both sides in one process (user space; valgrind ${valgrind.stdout.trim()}, Node ${process.version})\n`,
 );
 console.log('| implementation | per request | vs first |');
 console.log('| --- | ---: | ---: |');

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { windowTimes } from '../lib/config.mjs';
 import { latencySummary } from '../lib/stats.mjs';
-import { seqLoop, windowLoop } from './loops.mjs';
+import { closeWithin, makePayload, seqLoop, windowLoop } from './loops.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -23,10 +23,6 @@ const address = JSON.parse(values.address);
 const plan = JSON.parse(values.plan);
 const variant = JSON.parse(values.variant);
 
-function makePayload(size) {
-  return values.payload === 'string' ? 'x'.repeat(size) : Buffer.alloc(size, 0x61);
-}
-
 /** CPU time (user + system) this process spent per operation since `start`, in microseconds. */
 function cpuPerOp(start, count) {
   const { user, system } = process.cpuUsage(start);
@@ -38,13 +34,12 @@ async function withConnection(mode, fn) {
   try {
     return await fn(conn);
   } finally {
-    // Graceful close, but never wait long for a connection a stalled phase left busy.
-    await Promise.race([conn.close(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    await closeWithin(conn, 1_000);
   }
 }
 
 async function runSeq({ size, warmMs, ms, max }) {
-  const payload = makePayload(size);
+  const payload = makePayload(values.payload, size);
   return withConnection('seq', async (conn) => {
     await seqLoop(conn, payload, warmMs, max, null);
     const samples = new Float64Array(max);
@@ -56,7 +51,7 @@ async function runSeq({ size, warmMs, ms, max }) {
 }
 
 async function runWindow({ size, depth, warmMs, ms, max }, mode) {
-  const payload = makePayload(size);
+  const payload = makePayload(values.payload, size);
   return withConnection(mode, async (conn) => {
     const warm = await windowLoop(conn, payload, depth, warmMs, max);
     if (warm.stalled) return { n: warm.count, stalled: true, rps: Number.NaN, MiBps: Number.NaN };

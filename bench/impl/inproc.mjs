@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMPLS } from '../lib/impls.mjs';
-import { windowLoop } from './loops.mjs';
+import { makePayload, windowLoop } from './loops.mjs';
 
 const [name, countArg, depthArg] = process.argv.slice(2);
 const impl = IMPLS.find((i) => i.name === name);
@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'unixipc-inproc-'));
 try {
   const address = await server.start({ transport: 'unix', dir, variant: impl.variant });
   const conn = await client.open(address, { mode: 'pipe', variant: impl.variant });
-  const payload = impl.payload === 'string' ? 'x'.repeat(64) : Buffer.alloc(64, 0x61);
+  const payload = makePayload(impl.payload, 64);
   // Bounded by count; the time bound only guards against a hang (valgrind runs about 50x slower).
   const run = count > 0 ? await windowLoop(conn, payload, depth, 600_000, count) : { count: 0 };
   if (run.stalled || run.count !== count) throw new Error(`answered ${run.count} of ${count}`);

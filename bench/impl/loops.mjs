@@ -3,6 +3,16 @@
 // requests in flight.
 import { performance } from 'node:perf_hooks';
 
+/** A request payload of SIZE bytes of the kind an implementation sends ('bytes' or 'string'). */
+export function makePayload(kind, size) {
+  return kind === 'string' ? 'x'.repeat(size) : Buffer.alloc(size, 0x61);
+}
+
+/** Closes CONN gracefully, but never waits more than MS for one a stalled phase left busy. */
+export function closeWithin(conn, ms) {
+  return Promise.race([conn.close(), new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+}
+
 /** A phase whose answers stop coming ends this long after its deadline. */
 export const STALL_GRACE_MS = 3_000;
 

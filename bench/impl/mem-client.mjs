@@ -3,6 +3,7 @@
 // stdin, then opens N connections that each make one request and stay idle ({"ready":N}).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { makePayload } from './loops.mjs';
 
 const BATCH = 50;
 const { values } = parseArgs({
@@ -17,7 +18,7 @@ const { values } = parseArgs({
 const adapter = await import(`./clients/${values.client}.mjs`);
 const address = JSON.parse(values.address);
 const variant = JSON.parse(values.variant);
-const payload = values.payload === 'string' ? 'x'.repeat(64) : Buffer.alloc(64, 0x61);
+const payload = makePayload(values.payload, 64);
 
 async function openOne() {
   const conn = await adapter.open(address, { mode: 'idle', variant });

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { latencySummary } from '../lib/stats.mjs';
-import { seqLoop, windowLoop } from './loops.mjs';
+import { closeWithin, makePayload, seqLoop, windowLoop } from './loops.mjs';
 
 const { values } = parseArgs({ options: { contender: { type: 'string' } } });
 const contender = JSON.parse(values.contender);
@@ -38,16 +38,16 @@ let samples;
 let max = 0;
 
 function close() {
-  const closing = conn?.close();
+  const closing = conn === undefined ? undefined : closeWithin(conn, 500);
   conn = undefined;
-  return Promise.race([closing, new Promise((r) => setTimeout(r, 500).unref())]);
+  return closing;
 }
 
 async function handle(command) {
   switch (command.op) {
     case 'open': {
       if (conn) await close();
-      payload = contender.payload === 'string' ? 'x'.repeat(command.size) : Buffer.alloc(command.size, 0x61);
+      payload = makePayload(contender.payload, command.size);
       max = command.max;
       samples = command.mode === 'seq' ? new Float64Array(max) : undefined;
       conn = await adapter.open(contender.address, { mode: command.mode, variant: contender.variant });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { STALL_GRACE_MS } from '../impl/loops.mjs';
 import { windowTimes } from './config.mjs';
 import { Child, timedRun } from './procs.mjs';
 import { median } from './stats.mjs';
@@ -10,8 +11,6 @@ const NODE = process.execPath;
 /** bench/ itself, unless the harness runs from a snapshot (ctx.benchDir). */
 const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
 const implDir = (ctx) => join(ctx.benchDir ?? BENCH, 'impl');
-/** A client phase that stops answering ends this long after its deadline (see impl/client.mjs). */
-const STALL_GRACE_MS = 3_000;
 const READY_MS = 20_000;
 
 function startServer(impl, transport, dir, cpu, ctx) {
@@ -230,7 +229,7 @@ async function withServers(list, cpu, ctx, fn, started = []) {
 export const pairedKey = (impl, transport) => `${impl}@${transport}`;
 
 /** Cycle C: the keys rotated by C, and reversed every other pass, so none is always first. */
-export function pairedOrder(keys, c) {
+function pairedOrder(keys, c) {
   const n = keys.length;
   const rotated = keys.map((_, i) => keys[(i + c) % n]);
   return Math.floor(c / n) % 2 === 1 ? rotated.reverse() : rotated;
