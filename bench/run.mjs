@@ -20,7 +20,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseOptions } from './lib/config.mjs';
+import { PAIRED_MALLOC_ENV, parseOptions } from './lib/config.mjs';
 import { implsFor, oneshotVariants } from './lib/impls.mjs';
 import {
   runFramingJob,
@@ -184,16 +184,19 @@ async function main() {
   const oneshotImpls = oneshotVariants(impls);
   const memImpls = impls.filter((impl) => impl.workloads.includes('mem'));
 
-  // Workloads A and B paired (impl/paired.mjs): the phases whose workload runs.
+  // Workloads A-C paired (impl/paired.mjs): the phases whose workload runs, each with the
+  // contenders chosen (runPairedJob drops a phase whose floor or unixipc is missing).
   const pairedPlan = {
     phases: Object.fromEntries(
-      Object.entries(plan.paired.phases).filter(([name]) => want(name === 'seq' ? 'seq' : 'pipe')),
+      Object.entries(plan.paired.phases).filter(([, phase]) => want(phase.workload)),
     ),
   };
+  const pairedNames = new Set(Object.values(pairedPlan.phases).flatMap((phase) => phase.impls));
   const pairedImpls =
-    impls.some((impl) => impl.name === 'unixipc') && Object.keys(pairedPlan.phases).length > 0
-      ? impls.filter((impl) => ['raw', 'raw-cork', 'unixipc'].includes(impl.name))
+    impls.some((impl) => impl.name === 'unixipc') && pairedNames.size > 0
+      ? impls.filter((impl) => pairedNames.has(impl.name))
       : undefined;
+  const pairedEnv = options.malloc === 'tuned' ? PAIRED_MALLOC_ENV : undefined;
   const runPaired = async (placement, round, t0) => {
     const base = { kind: 'paired', round, placement, load: Math.round(os.loadavg()[0] * 100) / 100 };
     try {
@@ -203,6 +206,7 @@ async function main() {
         cpus: placements[placement],
         plan: pairedPlan,
         ctx,
+        env: pairedEnv,
       });
       record({ ...base, results });
       const s = pairedSummaryOfRun(results);
@@ -214,6 +218,14 @@ async function main() {
           ([t, r]) => `seq ${t} p50 ${r.p50.toFixed(2)}x p99 ${r.p99.toFixed(2)}x`,
         ),
         ...Object.entries(s.pipeVsCorked).map(([t, r]) => `pipe256 ${t} ${r.rps.toFixed(2)}x`),
+        ...Object.entries(s.bulkVsBestRaw).flatMap(([t, byPhase]) =>
+          Object.entries(byPhase).map(
+            ([phase, r]) =>
+              `${phase} ${t} ${r.toFixed(2)}x best raw${
+                s.bulkVsZeromq[t]?.[phase] ? ` ${s.bulkVsZeromq[t][phase].toFixed(2)}x zeromq` : ''
+              }`,
+          ),
+        ),
         ...failed,
       ].join(', ');
       console.log(
@@ -356,6 +368,8 @@ async function main() {
       workloads: options.workloads,
       ordering: 'blocks',
       seqTargets: pairedImpls ? 'paired' : 'blocks',
+      // The environment the paired jobs' processes ran with, on top of the harness's own.
+      pairedEnv: pairedEnv ?? {},
       plan,
     },
     implementations: [

@@ -6,31 +6,23 @@
 // garbage collector state, as in the separate runs). Only one process works at a time: the
 // others wait on stdin.
 // Commands, each answered by one JSON line on stdout (or { error }):
-//   { op: 'open', mode: 'seq' | 'pipe', size, max }  a connection for the next phase -> { ok }
+//   { op: 'open', mode: 'seq' | 'pipe' | 'bulk', size, max }  a connection for the next phase
+//                                                    -> { ok }
 //   { op: 'window', ms, depth? }                     sequential: { n, p50, p99 } in us;
 //                                                    DEPTH in flight: { n, rps, perRead,
-//                                                    perWrite } (requests per syscall)
+//                                                    perWrite } (requests per syscall),
+//                                                    faults (page faults per request)
 //   { op: 'close' }                                  -> { ok }
 // The process exits when stdin ends.
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { minorFaults, syscalls } from '../lib/proc-stat.mjs';
 import { latencySummary } from '../lib/stats.mjs';
 import { closeWithin, makePayload, seqLoop, windowLoop } from './loops.mjs';
 
 const { values } = parseArgs({ options: { contender: { type: 'string' } } });
 const contender = JSON.parse(values.contender);
 const adapter = await import(`./clients/${contender.client}.mjs`);
-
-/** This process's read and write syscalls so far (Linux), or undefined. */
-function syscalls() {
-  try {
-    const io = readFileSync('/proc/self/io', 'latin1');
-    return { syscr: Number(/syscr: (\d+)/.exec(io)[1]), syscw: Number(/syscw: (\d+)/.exec(io)[1]) };
-  } catch {
-    return undefined;
-  }
-}
 
 let conn;
 let payload;
@@ -62,9 +54,11 @@ async function handle(command) {
         return { n: count, p50, p99 };
       }
       const before = syscalls();
+      const faultsBefore = minorFaults();
       const run = await windowLoop(conn, payload, command.depth, command.ms, max);
       if (run.stalled) throw new Error('answers stopped');
       const after = syscalls();
+      const faults = minorFaults() - faultsBefore;
       // Requests per read and per write syscall of this process: how the pipeline is batched.
       const per = (key) =>
         after && after[key] > before[key] ? run.count / (after[key] - before[key]) : undefined;
@@ -73,6 +67,8 @@ async function handle(command) {
         rps: run.count / (run.elapsedMs / 1000),
         perRead: per('syscr'),
         perWrite: per('syscw'),
+        // Page faults per request: a bulk window on fresh memory pays for every page it touches.
+        faults: run.count > 0 ? faults / run.count : undefined,
       };
     }
     case 'close':

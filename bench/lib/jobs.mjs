@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { STALL_GRACE_MS } from '../impl/loops.mjs';
-import { windowTimes } from './config.mjs';
+import { TRANSPORTS, windowTimes } from './config.mjs';
+import { minorFaults } from './proc-stat.mjs';
 import { Child, timedRun } from './procs.mjs';
 import { median } from './stats.mjs';
 
@@ -16,7 +17,7 @@ const READY_MS = 20_000;
 function startServer(impl, transport, dir, cpu, ctx) {
   if (impl.server === 'c') {
     const args = ['server', transport, ...(transport === 'unix' ? [join(dir, 'c.sock')] : [])];
-    return new Child(ctx.cBinary, args, { cpu });
+    return new Child(ctx.cBinary, args, { cpu, env: ctx.env });
   }
   const args = [
     '--expose-gc',
@@ -30,7 +31,7 @@ function startServer(impl, transport, dir, cpu, ctx) {
     '--variant',
     JSON.stringify(impl.variant),
   ];
-  return new Child(NODE, args, { cpu });
+  return new Child(NODE, args, { cpu, env: ctx.env });
 }
 
 export async function withServer(impl, transport, cpu, ctx, fn) {
@@ -216,12 +217,15 @@ export async function runFramingJob({ cpu, ms, ctx }) {
   }
 }
 
-/** Runs FN with one server per entry of LIST ({ impl, transport }), all started before it. */
+/**
+ * Runs FN with one server per entry of LIST ({ impl, transport }), all started before it;
+ * FN gets their { address, server } in LIST's order.
+ */
 async function withServers(list, cpu, ctx, fn, started = []) {
   if (started.length === list.length) return fn(started);
   const { impl, transport } = list[started.length];
-  return withServer(impl, transport, cpu, ctx, (address) =>
-    withServers(list, cpu, ctx, fn, [...started, address]),
+  return withServer(impl, transport, cpu, ctx, (address, server) =>
+    withServers(list, cpu, ctx, fn, [...started, { address, server }]),
   );
 }
 
@@ -256,20 +260,43 @@ async function ask(worker, command, timeoutMs) {
 /** One phase of a paired run: a connection per key, warm-up in turns, then CYCLES of windows. */
 async function runPairedPhase(phase, workers) {
   const windowBudget = (ms) => ms + STALL_GRACE_MS + 2_000;
-  const mode = phase.depth === undefined ? 'seq' : 'pipe';
-  const take = (key, ms) => ask(workers.get(key), { op: 'window', ms, depth: phase.depth }, windowBudget(ms));
+  const mode = phase.depth === undefined ? 'seq' : phase.mode;
+  const take = async (key, ms) => {
+    const worker = workers.get(key);
+    const before = minorFaults(worker.serverPid);
+    const answer = await ask(worker, { op: 'window', ms, depth: phase.depth }, windowBudget(ms));
+    const after = minorFaults(worker.serverPid);
+    // The server's page faults per request in the window (it serves this contender alone).
+    if (answer.n > 0 && after >= before) answer.serverFaults = (after - before) / answer.n;
+    return answer;
+  };
   try {
     for (const key of phase.keys)
       await ask(workers.get(key), { op: 'open', mode, size: phase.size, max: phase.max }, READY_MS);
     // Warm-up in turns too: each contender's code is optimized before any window counts.
     for (let pass = 0; pass < 2; pass++) for (const key of phase.keys) await take(key, phase.warmMs / 2);
+    // A fresh process's heap grows to its working set first, every page of it a fault (about 0.6 s
+    // of 1 MiB messages here); with `settleFaults`, each contender warms on until its client and
+    // server together fault less than that per message, so no window measures the growth.
+    const settle = {};
+    if (phase.settleFaults !== undefined) {
+      for (const key of phase.keys) {
+        const t0 = performance.now();
+        for (;;) {
+          const w = await take(key, phase.settleWindowMs);
+          if (w.faults + w.serverFaults < phase.settleFaults || performance.now() - t0 > phase.settleMaxMs)
+            break;
+        }
+        settle[key] = Math.round(performance.now() - t0);
+      }
+    }
     const cycles = [];
     for (let c = 0; c < phase.cycles; c++) {
       const cycle = {};
       for (const key of pairedOrder(phase.keys, c)) cycle[key] = await take(key, phase.windowMs);
       cycles.push(cycle);
     }
-    return { cycles };
+    return { size: phase.size, depth: phase.depth, settleMs: settle, cycles };
   } finally {
     for (const key of phase.keys) await ask(workers.get(key), { op: 'close' }, READY_MS).catch(() => {});
   }
@@ -278,25 +305,33 @@ async function runPairedPhase(phase, workers) {
 /**
  * Workloads measured paired (see impl/paired.mjs): a client process per
  * implementation and transport a phase compares, all on the client CPU, each with
- * its own connection, taking short windows in turn. PLAN: { phases: { seq: { impls,
- * ... }, pipe256: { impls, depth, ... } } }. Resolves with, per phase, { cycles }
- * (each cycle: every key's figures in its window) or { error }, and elapsedMs.
+ * its own connection, taking short windows in turn. PLAN: { phases: { seq: { workload,
+ * impls, ... }, pipe256: { workload, impls, depth, ... }, ... } }. ENV: added to the
+ * environment of every process of the job, servers included. Resolves with, per phase,
+ * { cycles } (each cycle: every key's figures in its window) or { error }, and elapsedMs.
  */
-export async function runPairedJob({ impls, transports, cpus, plan, ctx }) {
+export async function runPairedJob({ impls, transports, cpus, plan, ctx, env }) {
   const byName = new Map(impls.map((impl) => [impl.name, impl]));
+  const runsOver = (name, transport) => (byName.get(name)?.transports ?? TRANSPORTS).includes(transport);
+  // A phase takes the contenders of its list that were chosen and run over each transport; it
+  // runs when unixipc and the floor it is judged against (the first in its list) are among them.
   const phases = Object.entries(plan.phases)
-    .filter(([, phase]) => phase.impls.every((name) => byName.has(name)))
-    .map(([name, { impls: names, ...phase }]) => ({
+    .filter(([, phase]) => byName.has('unixipc') && byName.has(phase.impls[0]))
+    .map(([name, { impls: names, workload, ...phase }]) => ({
       name,
+      mode: workload,
       ...phase,
-      keys: transports.flatMap((t) => names.map((impl) => pairedKey(impl, t))),
+      keys: transports.flatMap((t) =>
+        names.filter((impl) => byName.has(impl) && runsOver(impl, t)).map((impl) => pairedKey(impl, t)),
+      ),
     }));
   const used = [...new Set(phases.flatMap((phase) => phase.keys))];
   const list = used.map((key) => {
     const [name, transport] = key.split('@');
     return { impl: byName.get(name), transport };
   });
-  return withServers(list, cpus.server, ctx, async (addresses) => {
+  const processEnv = env ? { ...process.env, ...env } : undefined;
+  return withServers(list, cpus.server, { ...ctx, env: processEnv }, async (servers) => {
     const workers = new Map();
     try {
       for (const [k, { impl, transport }] of list.entries()) {
@@ -304,12 +339,14 @@ export async function runPairedJob({ impls, transports, cpus, plan, ctx }) {
         const contender = {
           key,
           client: impl.client,
-          address: addresses[k],
+          address: servers[k].address,
           variant: impl.variant,
           payload: impl.payload,
         };
         const args = [join(implDir(ctx), 'paired.mjs'), '--contender', JSON.stringify(contender)];
-        workers.set(key, new Child(NODE, args, { cpu: cpus.client }));
+        const worker = new Child(NODE, args, { cpu: cpus.client, env: processEnv });
+        worker.serverPid = servers[k].server.proc.pid;
+        workers.set(key, worker);
       }
       const t0 = performance.now();
       const results = {};

@@ -147,6 +147,74 @@ function pairedTable(results, placements) {
   return out.join('\n');
 }
 
+/** Workload C measured paired: the figures the bulk targets are judged by, with page faults per message. */
+function pairedBulkTable(results, placements) {
+  const rateRows = [];
+  const faultRows = [];
+  const contenders = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle', 'unixipc', 'zeromq'];
+  const range = (stat) => ratioCell(stat && { value: stat.median, min: stat.min, max: stat.max });
+  for (const placement of placements) {
+    const node = get(results.summary, ['paired', placement]);
+    for (const transport of results.options.transports) {
+      for (const phase of ['bulk1', 'bulk4']) {
+        const vsRaw = node?.bulkVsBestRaw?.[transport]?.[phase];
+        if (!vsRaw) continue;
+        const where = `${PLACEMENT_LABEL[placement]}, ${TRANSPORT_LABEL[transport]}, x${phase.slice(4)}`;
+        const abs = (impl, metric) => node?.bulkAbs?.[`${impl}@${transport}`]?.[`${phase}${metric}`];
+        rateRows.push([
+          where,
+          ...contenders.map((impl) => cell(abs(impl, 'MiBps'), (x) => num(x, 0))),
+          range(vsRaw),
+          range(node?.bulkVsZeromq?.[transport]?.[phase]),
+        ]);
+        faultRows.push([
+          where,
+          ...['raw-cork', 'unixipc', 'zeromq'].map((impl) => {
+            const client = abs(impl, 'Faults');
+            const server = abs(impl, 'ServerFaults');
+            return client || server
+              ? `${cell(client, (x) => num(x, 0))} / ${cell(server, (x) => num(x, 0))}`
+              : '–';
+          }),
+        ]);
+      }
+    }
+  }
+  if (rateRows.length === 0) return undefined;
+  const { bulk1 } = results.options.plan?.paired?.phases ?? {};
+  const env = Object.entries(results.options.pairedEnv ?? {});
+  return [
+    '### Paired: bulk, window by window',
+    '',
+    `The bulk workload again, a server and a client process per contender and transport, taking ${bulk1 ? `${bulk1.windowMs} ms windows in turn, ${bulk1.cycles} cycles` : 'short windows in turn'}, as for workloads A and B. ${
+      env.length > 0
+        ? `Every process of these jobs ran with ${env.map(([k, v]) => `\`${k}=${v}\``).join(' ')}: glibc then keeps 64 MiB at the top of its heap instead of handing freed memory back to the kernel, which each process otherwise does at times of its own, and every 1 MiB message after that lands on fresh pages at 10-18 µs a page fault here (the tables above ran with glibc's defaults; bench/README.md shows the regimes). `
+        : "These jobs ran with glibc's default malloc settings (`--malloc=default`). "
+    }\`x best raw\` is unixipc's MiB/s over the best Node raw variant of the round, window by window; the bulk targets are judged by these ratios.`,
+    '',
+    table(
+      [
+        'placement, transport, in flight',
+        ...contenders.map((impl) => `${implLabel(results, impl)} (MiB/s)`),
+        'x best raw',
+        'x zeromq',
+      ],
+      rateRows,
+    ),
+    '',
+    'Page faults per message, client / server (medians of the windows): a fresh 1 MiB costs 256.',
+    '',
+    table(
+      [
+        'placement, transport, in flight',
+        ...['raw-cork', 'unixipc', 'zeromq'].map((impl) => implLabel(results, impl)),
+      ],
+      faultRows,
+    ),
+    '',
+  ].join('\n');
+}
+
 function throughputSection(results, placements, { title, intro, phases, metric, format, reference }) {
   const out = [`## ${title}`, '', intro, ''];
   for (const transport of results.options.transports) {
@@ -510,6 +578,7 @@ export function renderMarkdown(results, resultsPath) {
       format: (x) => num(x, 0),
       reference: { label: 'best raw', stat: (p, t, phase) => bestRawStat(results, p, t, phase) },
     }),
+    pairedBulkTable(results, placements) ?? '',
     oneshotSection(results, placements),
     memorySection(results),
     framingSection(results),
