@@ -59,17 +59,17 @@ export const PAIRED_MALLOC_ENV = { MALLOC_TOP_PAD_: String(64 * MiB) };
  */
 const FULL = {
   rounds: 3,
-  seq: { size: 64, warmMs: 1_100, ms: 450, max: 30_000 },
+  seq: { size: 64, warmMs: 800, ms: 450, max: 30_000 },
   paired: pairedPlan(
     { warmMs: 600, windowMs: 50, cycles: 20, max: 20_000 },
     { warmMs: 500, windowMs: 80, cycles: 10, max: 200_000 },
-    { warmMs: 200, windowMs: 80, cycles: 5, max: 2_000 },
+    { warmMs: 200, windowMs: 80, cycles: 6, max: 2_000 },
   ),
   // 256 in flight is the target's workload: on one CPU every implementation (the raw floor too)
   // flips between a fast and a slow regime every few hundred ms, so it gets the longer window.
   pipe: { size: 64, firstWarmMs: 500, warmMs: 100, ms: 350, lastMs: 450, max: 800_000, depths: [64, 256] },
   bulk: { size: MiB, warmMs: 100, ms: 250, max: 4_000, depths: [1, 4] },
-  oneshot: { pairs: 4 },
+  oneshot: { pairs: 3 },
   mem: { count: 1_000, rounds: 3 },
   framing: { ms: 300 },
 };
