@@ -1,9 +1,10 @@
 // The load generator, the same for every implementation: `node client.mjs --client NAME
-// --address JSON --plan JSON [--variant JSON] [--payload bytes|string]`. Each phase opens its
+// --address JSON --plan JSON [--variant JSON] [--payload bytes|string] [--server-pid N]`. Each phase opens its
 // own connection, warms up, then measures; every loop is bounded by a count and a time, and a
 // phase whose answers stop coming ends STALL_GRACE_MS after its deadline. Prints one JSON line.
 import { parseArgs } from 'node:util';
 import { windowTimes } from '../lib/config.mjs';
+import { minorFaults } from '../lib/proc-stat.mjs';
 import { latencySummary } from '../lib/stats.mjs';
 import { closeWithin, makePayload, seqLoop, windowLoop } from './loops.mjs';
 
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     plan: { type: 'string' },
     variant: { type: 'string', default: '{}' },
     payload: { type: 'string', default: 'bytes' },
+    'server-pid': { type: 'string' },
   },
 });
 const adapter = await import(`./clients/${values.client}.mjs`);
@@ -50,16 +52,44 @@ async function runSeq({ size, warmMs, ms, max }) {
   });
 }
 
-async function runWindow({ size, depth, warmMs, ms, max }, mode) {
+/** Page faults per operation of this process and the server since `start` (see settle below). */
+function faultsSince(start, count) {
+  const now = minorFaults() + (minorFaults(values['server-pid']) ?? 0);
+  return count > 0 ? (now - start) / count : 0;
+}
+
+async function runWindow({ size, depth, warmMs, ms, max, settle }, mode) {
   const payload = makePayload(values.payload, size);
   return withConnection(mode, async (conn) => {
     const warm = await windowLoop(conn, payload, depth, warmMs, max);
     if (warm.stalled) return { n: warm.count, stalled: true, rps: Number.NaN, MiBps: Number.NaN };
+    // A fresh process grows its heap to its working set first, every page a fault (10-14 us each
+    // here; about 0.6 s of 1 MiB messages): with SETTLE, warm on until this process and the
+    // server together fault fewer than settle.faults pages per message, or settle.maxMs passes.
+    let settleMs = 0;
+    if (settle && minorFaults() !== undefined) {
+      const t0 = performance.now();
+      for (;;) {
+        const before = minorFaults() + (minorFaults(values['server-pid']) ?? 0);
+        const w = await windowLoop(conn, payload, depth, settle.windowMs, max);
+        settleMs = performance.now() - t0;
+        if (w.stalled) return { n: w.count, stalled: true, rps: Number.NaN, MiBps: Number.NaN };
+        if (faultsSince(before, w.count) < settle.faults || settleMs > settle.maxMs) break;
+      }
+    }
     const cpu = process.cpuUsage();
     const { count, elapsedMs, stalled } = await windowLoop(conn, payload, depth, ms, max);
     const cpuUs = cpuPerOp(cpu, count);
     const rps = count / (elapsedMs / 1000);
-    return { n: count, elapsedMs, rps, MiBps: (rps * size) / MiB, cpuUs, ...(stalled ? { stalled } : {}) };
+    return {
+      n: count,
+      elapsedMs,
+      rps,
+      MiBps: (rps * size) / MiB,
+      cpuUs,
+      ...(settle ? { settleMs: Math.round(settleMs) } : {}),
+      ...(stalled ? { stalled } : {}),
+    };
   });
 }
 
@@ -77,7 +107,11 @@ for (const [k, depth] of (plan.pipe?.depths ?? []).entries()) {
   await phase(`pipe${depth}`, () => runWindow({ ...plan.pipe, ...windowTimes(plan.pipe, k), depth }, 'pipe'));
 }
 for (const [k, depth] of (plan.bulk?.depths ?? []).entries()) {
-  await phase(`bulk${depth}`, () => runWindow({ ...plan.bulk, ...windowTimes(plan.bulk, k), depth }, 'bulk'));
+  // Only the first bulk phase grows the heap; the ones after it find it grown.
+  const settle = k === 0 ? plan.bulk.settle : undefined;
+  await phase(`bulk${depth}`, () =>
+    runWindow({ ...plan.bulk, ...windowTimes(plan.bulk, k), depth, settle }, 'bulk'),
+  );
 }
 process.stdout.write(`${JSON.stringify({ results })}\n`);
 process.exit(0);

@@ -44,7 +44,7 @@ function pairedPlan(seq, pipe256, bulk) {
  * What the paired jobs' processes (servers and clients alike) get in their environment by default
  * (`--malloc=default` runs them without it). glibc gives memory back to the kernel whenever the
  * free space at the top of its heap passes a threshold, and a 1 MiB message then lands on fresh
- * pages: 256 page faults, each 10-18 us on this VM. When that happens depends on how the garbage
+ * pages: 256 page faults, each 10-14 us on this VM. When that happens depends on how the garbage
  * collector's frees fall, so each process of every implementation, the raw floor and zeromq
  * included, spends seconds at a time in a slow or a fast regime (bench/README.md). Keeping 64 MiB
  * at the top of the heap takes that lottery out of the comparison; the separate block runs keep
@@ -59,18 +59,26 @@ export const PAIRED_MALLOC_ENV = { MALLOC_TOP_PAD_: String(64 * MiB) };
  */
 const FULL = {
   rounds: 3,
-  seq: { size: 64, warmMs: 800, ms: 450, max: 30_000 },
+  seq: { size: 64, warmMs: 800, ms: 300, max: 30_000 },
   paired: pairedPlan(
-    { warmMs: 600, windowMs: 50, cycles: 20, max: 20_000 },
-    { warmMs: 500, windowMs: 80, cycles: 10, max: 200_000 },
+    { warmMs: 600, windowMs: 50, cycles: 16, max: 20_000 },
+    { warmMs: 500, windowMs: 80, cycles: 8, max: 200_000 },
     { warmMs: 200, windowMs: 80, cycles: 6, max: 2_000 },
   ),
   // 256 in flight is the target's workload: on one CPU every implementation (the raw floor too)
   // flips between a fast and a slow regime every few hundred ms, so it gets the longer window.
-  pipe: { size: 64, firstWarmMs: 500, warmMs: 100, ms: 350, lastMs: 450, max: 800_000, depths: [64, 256] },
-  bulk: { size: MiB, warmMs: 100, ms: 250, max: 4_000, depths: [1, 4] },
+  pipe: { size: 64, firstWarmMs: 500, warmMs: 100, ms: 250, lastMs: 450, max: 800_000, depths: [64, 256] },
+  // The first bulk phase warms on until the heap has grown (client.mjs), at most 1 s.
+  bulk: {
+    size: MiB,
+    warmMs: 100,
+    ms: 200,
+    max: 4_000,
+    depths: [1, 4],
+    settle: { faults: 16, windowMs: 100, maxMs: 1_000 },
+  },
   oneshot: { pairs: 3 },
-  mem: { count: 1_000, rounds: 3 },
+  mem: { count: 1_000, rounds: 2 },
   framing: { ms: 300 },
 };
 
@@ -83,7 +91,14 @@ const QUICK = {
     { warmMs: 100, windowMs: 60, cycles: 3, max: 1_000 },
   ),
   pipe: { size: 64, firstWarmMs: 150, warmMs: 50, ms: 150, max: 150_000, depths: [64, 256] },
-  bulk: { size: MiB, warmMs: 50, ms: 150, max: 1_000, depths: [1, 4] },
+  bulk: {
+    size: MiB,
+    warmMs: 50,
+    ms: 150,
+    max: 1_000,
+    depths: [1, 4],
+    settle: { faults: 16, windowMs: 100, maxMs: 600 },
+  },
   oneshot: { pairs: 2 },
   mem: { count: 1_000, rounds: 1 },
   framing: { ms: 100 },

@@ -68,6 +68,7 @@ function planBudgetMs(plan) {
         total += warmMs + ms + 2 * STALL_GRACE_MS + 1_000;
       }
   }
+  if (plan.bulk?.settle) total += plan.bulk.settle.maxMs + plan.bulk.settle.windowMs + STALL_GRACE_MS;
   return total + 20_000;
 }
 
@@ -106,15 +107,14 @@ export function clientArgs(script, impl, address, plan) {
 
 /** Workloads A-C: one server process, one client process running every phase. */
 export async function runSocketJob({ impl, transport, cpus, plan, ctx }) {
-  return withServer(impl, transport, cpus.server, ctx, async (address) => {
+  return withServer(impl, transport, cpus.server, ctx, async (address, server) => {
     let client;
     if (impl.client === 'c') {
       const where = transport === 'unix' ? address.path : String(address.port);
       client = new Child(ctx.cBinary, ['client', transport, where, ...cPhases(plan)], { cpu: cpus.client });
     } else {
-      client = new Child(NODE, clientArgs(join(implDir(ctx), 'client.mjs'), impl, address, plan), {
-        cpu: cpus.client,
-      });
+      const args = clientArgs(join(implDir(ctx), 'client.mjs'), impl, address, plan);
+      client = new Child(NODE, [...args, '--server-pid', String(server.proc.pid)], { cpu: cpus.client });
     }
     try {
       const out = await client.next(planBudgetMs(plan), 'results');

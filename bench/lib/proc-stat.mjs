@@ -13,7 +13,7 @@ export function syscalls(pid = 'self') {
 
 /**
  * Minor page faults of PID (default: this process) so far: pages the kernel had to map on first
- * touch. On this class of VM each costs 10-18 us, so a 1 MiB buffer on fresh memory (256 pages)
+ * touch. On this class of VM each costs 10-14 us, so a 1 MiB buffer on fresh memory (256 pages)
  * costs about 3 ms, more than echoing it.
  */
 export function minorFaults(pid = 'self') {
