@@ -52,11 +52,8 @@ async function runSeq({ size, warmMs, ms, max }) {
   });
 }
 
-/** Page faults per operation of this process and the server since `start` (see settle below). */
-function faultsSince(start, count) {
-  const now = minorFaults() + (minorFaults(values['server-pid']) ?? 0);
-  return count > 0 ? (now - start) / count : 0;
-}
+/** Page faults so far of this process and of the server it measures (Linux). */
+const faultsNow = () => minorFaults() + (minorFaults(values['server-pid']) ?? 0);
 
 async function runWindow({ size, depth, warmMs, ms, max, settle }, mode) {
   const payload = makePayload(values.payload, size);
@@ -70,11 +67,11 @@ async function runWindow({ size, depth, warmMs, ms, max, settle }, mode) {
     if (settle && minorFaults() !== undefined) {
       const t0 = performance.now();
       for (;;) {
-        const before = minorFaults() + (minorFaults(values['server-pid']) ?? 0);
+        const before = faultsNow();
         const w = await windowLoop(conn, payload, depth, settle.windowMs, max);
         settleMs = performance.now() - t0;
         if (w.stalled) return { n: w.count, stalled: true, rps: Number.NaN, MiBps: Number.NaN };
-        if (faultsSince(before, w.count) < settle.faults || settleMs > settle.maxMs) break;
+        if ((faultsNow() - before) / Math.max(1, w.count) < settle.faults || settleMs > settle.maxMs) break;
       }
     }
     const cpu = process.cpuUsage();

@@ -68,14 +68,16 @@ const FULL = {
   // 256 in flight is the target's workload: on one CPU every implementation (the raw floor too)
   // flips between a fast and a slow regime every few hundred ms, so it gets the longer window.
   pipe: { size: 64, firstWarmMs: 500, warmMs: 100, ms: 250, lastMs: 450, max: 800_000, depths: [64, 256] },
-  // The first bulk phase warms on until the heap has grown (client.mjs), at most 1 s.
+  // The first bulk phase warms on until the heap has grown (client.mjs), at most 0.6 s: under
+  // glibc's defaults the faults of most processes never settle (bench/README.md), and a fresh
+  // heap takes about that long to grow.
   bulk: {
     size: MiB,
     warmMs: 100,
     ms: 200,
     max: 4_000,
     depths: [1, 4],
-    settle: { faults: 16, windowMs: 100, maxMs: 1_000 },
+    settle: { faults: 16, windowMs: 100, maxMs: 600 },
   },
   oneshot: { pairs: 3 },
   mem: { count: 1_000, rounds: 2 },
@@ -97,7 +99,7 @@ const QUICK = {
     ms: 150,
     max: 1_000,
     depths: [1, 4],
-    settle: { faults: 16, windowMs: 100, maxMs: 600 },
+    settle: { faults: 16, windowMs: 100, maxMs: 400 },
   },
   oneshot: { pairs: 2 },
   mem: { count: 1_000, rounds: 1 },

@@ -569,7 +569,7 @@ export function renderMarkdown(results, resultsPath) {
     throughputSection(results, placements, {
       title: 'C. Bulk: 1 MiB messages echoed',
       intro:
-        'MiB/s of payload echoed (each message crosses twice), with 1 and 4 in flight. `x best raw` compares the 4-in-flight column with the best Node raw variant of that run. node-ipc carries a 1 MiB string (it has no binary payloads).',
+        "MiB/s of payload echoed (each message crosses twice), with 1 and 4 in flight, in separate runs with glibc's default malloc settings; each process's first bulk phase warms on until its client and server fault fewer than 16 pages per message (at most 1 s), and under those defaults may fault again at any time (see the paired table below and bench/README.md). `x best raw` compares the 4-in-flight column with the best Node raw variant of that run. node-ipc carries a 1 MiB string (it has no binary payloads).",
       phases: [
         ['bulk1', '1 in flight'],
         ['bulk4', '4 in flight'],
