@@ -1,4 +1,4 @@
-// The benchmark suite: `npm run bench` (about 12 minutes) or `npm run bench -- --quick`.
+// The benchmark suite: `npm run bench` (about 14 minutes) or `npm run bench -- --quick` (about 2.5).
 // Servers and clients run in separate processes, pinned with taskset to different CPUs
 // ("cross") and to one CPU ("same"); rounds interleave the implementations. Writes
 // bench/results/<date>.json and BENCHMARKS.md. See bench/README.md.
