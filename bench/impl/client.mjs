@@ -4,9 +4,9 @@
 // phase whose answers stop coming ends STALL_GRACE_MS after its deadline. Prints one JSON line.
 import { parseArgs } from 'node:util';
 import { windowTimes } from '../lib/config.mjs';
-import { minorFaults } from '../lib/proc-stat.mjs';
+import { faultsWith } from '../lib/proc-stat.mjs';
 import { latencySummary } from '../lib/stats.mjs';
-import { closeWithin, makePayload, seqLoop, windowLoop } from './loops.mjs';
+import { closeWithin, makePayload, seqLoop, settleLoop, windowLoop } from './loops.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -52,27 +52,19 @@ async function runSeq({ size, warmMs, ms, max }) {
   });
 }
 
-/** Page faults so far of this process and of the server it measures (Linux). */
-const faultsNow = () => minorFaults() + (minorFaults(values['server-pid']) ?? 0);
-
 async function runWindow({ size, depth, warmMs, ms, max, settle }, mode) {
   const payload = makePayload(values.payload, size);
   return withConnection(mode, async (conn) => {
     const warm = await windowLoop(conn, payload, depth, warmMs, max);
     if (warm.stalled) return { n: warm.count, stalled: true, rps: Number.NaN, MiBps: Number.NaN };
-    // A fresh process grows its heap to its working set first, every page a fault (10-14 us each
-    // here; about 0.6 s of 1 MiB messages): with SETTLE, warm on until this process and the
-    // server together fault fewer than settle.faults pages per message, or settle.maxMs passes.
-    let settleMs = 0;
-    if (settle && minorFaults() !== undefined) {
-      const t0 = performance.now();
-      for (;;) {
-        const before = faultsNow();
-        const w = await windowLoop(conn, payload, depth, settle.windowMs, max);
-        settleMs = performance.now() - t0;
-        if (w.stalled) return { n: w.count, stalled: true, rps: Number.NaN, MiBps: Number.NaN };
-        if ((faultsNow() - before) / Math.max(1, w.count) < settle.faults || settleMs > settle.maxMs) break;
-      }
+    // With SETTLE, warm on until the heap has grown (settleLoop).
+    let settleMs;
+    if (settle) {
+      const settled = await settleLoop(conn, payload, depth, max, settle, () =>
+        faultsWith(values['server-pid']),
+      );
+      if (settled.stalled) return { n: 0, stalled: true, rps: Number.NaN, MiBps: Number.NaN };
+      settleMs = settled.settleMs;
     }
     const cpu = process.cpuUsage();
     const { count, elapsedMs, stalled } = await windowLoop(conn, payload, depth, ms, max);
@@ -84,7 +76,7 @@ async function runWindow({ size, depth, warmMs, ms, max, settle }, mode) {
       rps,
       MiBps: (rps * size) / MiB,
       cpuUs,
-      ...(settle ? { settleMs: Math.round(settleMs) } : {}),
+      ...(settle ? { settleMs } : {}),
       ...(stalled ? { stalled } : {}),
     };
   });

@@ -1,5 +1,5 @@
 // One contender's side of a paired comparison (see runPairedJob in ../lib/jobs.mjs):
-// `node paired.mjs --contender JSON` ({ key, client, address, variant, payload }). The
+// `node paired.mjs --contender JSON` ({ key, client, address, variant, payload, serverPid }). The
 // coordinator starts one such process per contender, all pinned to the client CPU, and tells
 // them in turn, one line of JSON on stdin each, to take a short window, so a ratio compares
 // windows tens of ms apart while each contender keeps a process of its own (its own JIT and
@@ -11,14 +11,17 @@
 //   { op: 'window', ms, depth? }                     sequential: { n, p50, p99 } in us;
 //                                                    DEPTH in flight: { n, rps, perRead,
 //                                                    perWrite } (requests per syscall),
-//                                                    faults (page faults per request)
+//                                                    faults, serverFaults (page faults per
+//                                                    request of this process, of its server)
+//   { op: 'settle', depth, settle }                  warms on until page faults settle
+//                                                    (settleLoop) -> { settleMs }
 //   { op: 'close' }                                  -> { ok }
 // The process exits when stdin ends.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { minorFaults, syscalls } from '../lib/proc-stat.mjs';
+import { faultsWith, minorFaults, syscalls } from '../lib/proc-stat.mjs';
 import { latencySummary } from '../lib/stats.mjs';
-import { closeWithin, makePayload, seqLoop, windowLoop } from './loops.mjs';
+import { closeWithin, makePayload, seqLoop, settleLoop, windowLoop } from './loops.mjs';
 
 const { values } = parseArgs({ options: { contender: { type: 'string' } } });
 const contender = JSON.parse(values.contender);
@@ -54,11 +57,13 @@ async function handle(command) {
         return { n: count, p50, p99 };
       }
       const before = syscalls();
-      const faultsBefore = minorFaults();
+      const faultsBefore = [minorFaults(), minorFaults(contender.serverPid)];
       const run = await windowLoop(conn, payload, command.depth, command.ms, max);
       if (run.stalled) throw new Error('answers stopped');
       const after = syscalls();
-      const faults = minorFaults() - faultsBefore;
+      // Page faults per request, this process's and its server's (which serves it alone): a bulk
+      // window on fresh memory pays for every page it touches.
+      const faults = (now, then) => (run.count > 0 && now >= then ? (now - then) / run.count : undefined);
       // Requests per read and per write syscall of this process: how the pipeline is batched.
       const per = (key) =>
         after && after[key] > before[key] ? run.count / (after[key] - before[key]) : undefined;
@@ -67,9 +72,23 @@ async function handle(command) {
         rps: run.count / (run.elapsedMs / 1000),
         perRead: per('syscr'),
         perWrite: per('syscw'),
-        // Page faults per request: a bulk window on fresh memory pays for every page it touches.
-        faults: run.count > 0 ? faults / run.count : undefined,
+        faults: faults(minorFaults(), faultsBefore[0]),
+        serverFaults: faults(minorFaults(contender.serverPid), faultsBefore[1]),
       };
+    }
+    case 'settle': {
+      if (!conn) throw new Error('settle before open');
+      const faults = () => faultsWith(contender.serverPid);
+      const { settleMs, stalled } = await settleLoop(
+        conn,
+        payload,
+        command.depth,
+        max,
+        command.settle,
+        faults,
+      );
+      if (stalled) throw new Error('answers stopped');
+      return { settleMs };
     }
     case 'close':
       await close();

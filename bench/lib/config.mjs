@@ -6,6 +6,12 @@ export const PLACEMENTS = ['cross', 'same'];
 
 const MiB = 1024 * 1024;
 
+/**
+ * How a first bulk phase warms on until the heap has grown (settleLoop in impl/loops.mjs): until
+ * client and server together fault fewer than 16 pages per message in a 100 ms window, or MAX_MS.
+ */
+const bulkSettle = (maxMs) => ({ faults: 16, windowMs: 100, maxMs });
+
 /** Node's raw net variants: any of them may be the floor a bulk target is judged against. */
 const NODE_RAW = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle'];
 
@@ -21,11 +27,8 @@ function pairedPlan(seq, pipe256, bulk) {
     impls: [...NODE_RAW, 'unixipc', 'zeromq'],
     size: MiB,
     depth,
-    // Warm on in 100 ms windows (at most 2 s) until client and server fault less than 16 pages
-    // per message together (runPairedPhase): the first 1 MiB phase grows each process's heap.
-    settleFaults: 16,
-    settleWindowMs: 100,
-    settleMaxMs: 2_000,
+    // With glibc kept from trimming, a fresh heap settles within 0.3-0.9 s.
+    settle: bulkSettle(2_000),
     ...bulk,
     ...more,
   });
@@ -77,7 +80,7 @@ const FULL = {
     ms: 200,
     max: 4_000,
     depths: [1, 4],
-    settle: { faults: 16, windowMs: 100, maxMs: 600 },
+    settle: bulkSettle(600),
   },
   oneshot: { pairs: 3 },
   mem: { count: 1_000, rounds: 2 },
@@ -101,7 +104,7 @@ const QUICK = {
     ms: 150,
     max: 1_000,
     depths: [1, 4],
-    settle: { faults: 16, windowMs: 100, maxMs: 200 },
+    settle: bulkSettle(200),
   },
   // One pair per cell: a quick look, not a verdict (the full suite's medians are).
   oneshot: { pairs: 1 },

@@ -4,7 +4,6 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { STALL_GRACE_MS } from '../impl/loops.mjs';
 import { TRANSPORTS, windowTimes } from './config.mjs';
-import { minorFaults } from './proc-stat.mjs';
 import { Child, timedRun } from './procs.mjs';
 import { median } from './stats.mjs';
 
@@ -261,34 +260,19 @@ async function ask(worker, command, timeoutMs) {
 async function runPairedPhase(phase, workers) {
   const windowBudget = (ms) => ms + STALL_GRACE_MS + 2_000;
   const mode = phase.depth === undefined ? 'seq' : phase.mode;
-  const take = async (key, ms) => {
-    const worker = workers.get(key);
-    const before = minorFaults(worker.serverPid);
-    const answer = await ask(worker, { op: 'window', ms, depth: phase.depth }, windowBudget(ms));
-    const after = minorFaults(worker.serverPid);
-    // The server's page faults per request in the window (it serves this contender alone).
-    if (answer.n > 0 && after >= before) answer.serverFaults = (after - before) / answer.n;
-    return answer;
-  };
+  const take = (key, ms) => ask(workers.get(key), { op: 'window', ms, depth: phase.depth }, windowBudget(ms));
   try {
     for (const key of phase.keys)
       await ask(workers.get(key), { op: 'open', mode, size: phase.size, max: phase.max }, READY_MS);
     // Warm-up in turns too: each contender's code is optimized before any window counts.
     for (let pass = 0; pass < 2; pass++) for (const key of phase.keys) await take(key, phase.warmMs / 2);
-    // A fresh process's heap grows to its working set first, every page of it a fault (about 0.6 s
-    // of 1 MiB messages here); with `settleFaults`, each contender warms on until its client and
-    // server together fault fewer pages than that per message, so no window measures the growth.
-    // (Where the kernel keeps no such count, one window.)
+    // With `settle`, each contender warms on until its heap has grown (settleLoop), so no window
+    // measures the growth.
     const settle = {};
-    if (phase.settleFaults !== undefined) {
+    if (phase.settle) {
       for (const key of phase.keys) {
-        const t0 = performance.now();
-        for (;;) {
-          const w = await take(key, phase.settleWindowMs);
-          const faults = (w.faults ?? 0) + (w.serverFaults ?? 0);
-          if (faults < phase.settleFaults || performance.now() - t0 > phase.settleMaxMs) break;
-        }
-        settle[key] = Math.round(performance.now() - t0);
+        const command = { op: 'settle', depth: phase.depth, settle: phase.settle };
+        settle[key] = (await ask(workers.get(key), command, windowBudget(phase.settle.maxMs))).settleMs;
       }
     }
     const cycles = [];
@@ -343,11 +327,10 @@ export async function runPairedJob({ impls, transports, cpus, plan, ctx, env }) 
           address: servers[k].address,
           variant: impl.variant,
           payload: impl.payload,
+          serverPid: servers[k].server.proc.pid,
         };
         const args = [join(implDir(ctx), 'paired.mjs'), '--contender', JSON.stringify(contender)];
-        const worker = new Child(NODE, args, { cpu: cpus.client, env: processEnv });
-        worker.serverPid = servers[k].server.proc.pid;
-        workers.set(key, worker);
+        workers.set(key, new Child(NODE, args, { cpu: cpus.client, env: processEnv }));
       }
       const t0 = performance.now();
       const results = {};

@@ -25,3 +25,8 @@ export function minorFaults(pid = 'self') {
     return undefined;
   }
 }
+
+/** Minor page faults so far of this process and of SERVER_PID together (0 where not counted). */
+export function faultsWith(serverPid) {
+  return (minorFaults() ?? 0) + (serverPid === undefined ? 0 : (minorFaults(serverPid) ?? 0));
+}

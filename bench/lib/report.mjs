@@ -186,7 +186,7 @@ function pairedBulkTable(results, placements) {
   return [
     '### Paired: bulk, window by window',
     '',
-    `The bulk workload again, a server and a client process per contender and transport, taking ${bulk1 ? `${bulk1.windowMs} ms windows in turn, ${bulk1.cycles} cycles` : 'short windows in turn'}, as for workloads A and B, after each has warmed on until its client and server together fault fewer than ${bulk1?.settleFaults ?? 16} pages per message (a fresh heap grows first). ${
+    `The bulk workload again, a server and a client process per contender and transport, taking ${bulk1 ? `${bulk1.windowMs} ms windows in turn, ${bulk1.cycles} cycles` : 'short windows in turn'}, as for workloads A and B, after each has warmed on until its client and server together fault fewer than ${bulk1?.settle?.faults ?? bulk1?.settleFaults ?? 16} pages per message (a fresh heap grows first). ${
       env.length > 0
         ? `Every process of these jobs ran with ${env.map(([k, v]) => `\`${k}=${v}\``).join(' ')}: glibc then keeps 64 MiB at the top of its heap instead of handing freed memory back to the kernel, which each process otherwise does at times of its own, and every 1 MiB message after that lands on fresh pages at 10-14 µs a page fault here (the tables above ran with glibc's defaults; bench/README.md shows the regimes). `
         : "These jobs ran with glibc's default malloc settings (`--malloc=default`). "
