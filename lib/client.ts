@@ -1,6 +1,6 @@
 import { EventEmitter } from './builtins.ts';
 import { Connection, type RequestOptions } from './connection/connection.ts';
-import { SocketReads } from './connection/reads.ts';
+import { SocketReads, TCP_BODY_READ_BYTES } from './connection/reads.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
@@ -116,6 +116,7 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
   const started = Date.now();
   const reads = new SocketReads();
   const dialed = await dial(parsed, connectTimeout, { token: options.token, onread: reads.onread });
+  if (dialed.transport === 'tcp') reads.limitBodyReads(TCP_BODY_READ_BYTES);
   let client: Client | undefined;
   // Events that arrive with the hello reply (a server greeting from its 'connection' event) are
   // held until the caller has had its turn to add listeners after `await connect()`.

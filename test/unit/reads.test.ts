@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SocketReads } from '../../lib/connection/reads.ts';
+import { SocketReads, TCP_BODY_READ_BYTES } from '../../lib/connection/reads.ts';
 import { encodeFrame, type Frame, FrameDecoder } from '../../lib/framing/index.ts';
 import { type Plain, plain } from '../frames.ts';
 
@@ -62,9 +62,11 @@ describe('SocketReads (onread)', () => {
           minLength: 1,
           maxLength: 8,
         }),
-        (frames, readSizes) => {
+        fc.constantFrom(0, 8 * 1024, TCP_BODY_READ_BYTES),
+        (frames, readSizes, limit) => {
           const stream = Buffer.concat(frames.map((f) => encodeFrame(f.kind, f.flags, f.id, f.meta, f.data)));
           const reads = new SocketReads();
+          if (limit > 0) reads.limitBodyReads(limit);
           const conn = target();
           reads.attach(conn);
           playSocket(reads, stream, readSizes);
@@ -107,6 +109,37 @@ describe('SocketReads (onread)', () => {
     const inBody = targets.filter((t) => t.buffer === body.buffer);
     expect(inBody.length).toBeGreaterThanOrEqual(Math.floor(stream.length / (64 * 1024)) - 1);
     expect(conn.frames[0]!.body.equals(data)).toBe(true);
+  });
+
+  it('over TCP, gives a read into a body at most a segment of room; over AF_UNIX, the whole remainder', () => {
+    const data = Buffer.alloc(1 << 20, 7);
+    const stream = encodeFrame(3, 1, 1, '', data);
+    const rooms = (limit: boolean): number[] => {
+      const reads = new SocketReads();
+      if (limit) reads.limitBodyReads(TCP_BODY_READ_BYTES);
+      const conn = target();
+      reads.attach(conn);
+      const seen: number[] = [];
+      let at = 0;
+      while (at < stream.length) {
+        const buffer = reads.onread.buffer();
+        seen.push(buffer.length);
+        // Each read takes all the room it gets, as from a socket with everything queued.
+        const n = Math.min(buffer.length, stream.length - at);
+        buffer.set(stream.subarray(at, at + n));
+        at += n;
+        reads.onread.callback(n, buffer);
+      }
+      expect(conn.frames).toHaveLength(1);
+      expect(conn.frames[0]!.body.equals(data)).toBe(true);
+      return seen.slice(1); // the first read lands in a slab: the header is not known yet
+    };
+    const capped = rooms(true);
+    expect(Math.max(...capped)).toBe(TCP_BODY_READ_BYTES);
+    expect(capped.length).toBeGreaterThanOrEqual(15);
+    const whole = rooms(false);
+    expect(whole).toHaveLength(1);
+    expect(whole[0]).toBeGreaterThan(1_000_000);
   });
 
   it('keeps slabs small for small reads, and grows them up to 256 KiB when reads fill them', () => {
