@@ -1,4 +1,4 @@
-// The benchmark suite: `npm run bench` (about 14 minutes) or `npm run bench -- --quick` (about 2.5).
+// The benchmark suite: `npm run bench` (about 14 minutes) or `npm run bench -- --quick` (about 2).
 // Servers and clients run in separate processes, pinned with taskset to different CPUs
 // ("cross") and to one CPU ("same"); rounds interleave the implementations. Writes
 // bench/results/<date>.json and BENCHMARKS.md. See bench/README.md.
@@ -286,7 +286,8 @@ async function main() {
 
     if (want('oneshot')) {
       const jobs = [];
-      for (const placement of placementNames) {
+      const wanted = placementNames.filter((p) => plan.oneshot.placements?.includes(p) ?? true);
+      for (const placement of wanted.length > 0 ? wanted : placementNames.slice(0, 1)) {
         for (const transport of options.transports) {
           for (const impl of oneshotImpls) {
             if (impl.server === null && transport !== options.transports[0]) continue;
