@@ -1,4 +1,5 @@
 // One-shot call through node:http (no agent: one request, then the socket closes), as a CommonJS script.
+const { writeSync } = require('node:fs');
 const t0 = performance.now();
 const { request } = require('node:http');
 const t1 = performance.now();
@@ -8,7 +9,7 @@ const req = request({ ...base, agent: false, method: 'POST', path: '/echo' }, (r
   res.resume();
   res.on('end', () => {
     const t2 = performance.now();
-    process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+    writeSync(1, `${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
   });
 });
 req.on('error', (error) => {

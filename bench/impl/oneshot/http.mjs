@@ -1,4 +1,6 @@
 // One-shot call through node:http (no agent: one request, then the socket closes).
+import { writeSync } from 'node:fs';
+
 const t0 = performance.now();
 const { request } = await import('node:http');
 const t1 = performance.now();
@@ -13,4 +15,4 @@ await new Promise((resolve, reject) => {
   req.end(Buffer.alloc(64, 0x61));
 });
 const t2 = performance.now();
-process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+writeSync(1, `${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);

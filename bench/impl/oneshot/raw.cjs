@@ -1,4 +1,5 @@
 // One-shot call over raw net, as a CommonJS script: the floor for a hand-written CLI.
+const { writeSync } = require('node:fs');
 const t0 = performance.now();
 const { connect } = require('node:net');
 const t1 = performance.now();
@@ -15,5 +16,5 @@ socket.on('data', (chunk) => {
   if (got < frame.length) return;
   socket.end();
   const t2 = performance.now();
-  process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+  writeSync(1, `${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
 });

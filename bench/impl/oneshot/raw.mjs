@@ -1,4 +1,6 @@
 // One-shot call over raw net: the floor for a hand-written CLI.
+import { writeSync } from 'node:fs';
+
 const t0 = performance.now();
 const { connect } = await import('node:net');
 const t1 = performance.now();
@@ -19,4 +21,4 @@ await new Promise((resolve, reject) => {
 });
 socket.end();
 const t2 = performance.now();
-process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+writeSync(1, `${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);

@@ -1,4 +1,5 @@
 // One-shot CLI call through a unixipc Client, as a CommonJS script: require, connect(), request(), close(), exit.
+const { writeSync } = require('node:fs');
 const t0 = performance.now();
 const { connect } = require('unixipc');
 const t1 = performance.now();
@@ -8,5 +9,5 @@ const t1 = performance.now();
   await client.close();
   if (reply.length !== 64) throw new Error('bad reply');
   const t2 = performance.now();
-  process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+  writeSync(1, `${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
 })();

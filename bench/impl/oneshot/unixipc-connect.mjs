@@ -1,4 +1,6 @@
 // One-shot CLI call through a unixipc Client: import, connect(), request(), close(), exit.
+import { writeSync } from 'node:fs';
+
 const t0 = performance.now();
 const { connect } = await import('unixipc');
 const t1 = performance.now();
@@ -7,4 +9,4 @@ const reply = await client.request('echo', Buffer.alloc(64, 0x61));
 await client.close();
 if (reply.length !== 64) throw new Error('bad reply');
 const t2 = performance.now();
-process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+writeSync(1, `${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);

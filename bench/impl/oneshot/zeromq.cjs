@@ -1,4 +1,5 @@
 // One-shot call through zeromq (REQ/REP), as a CommonJS script (zeromq is a CommonJS package).
+const { writeSync } = require('node:fs');
 const t0 = performance.now();
 const { Request } = require('zeromq');
 const t1 = performance.now();
@@ -9,5 +10,5 @@ const t1 = performance.now();
   await req.receive();
   req.close();
   const t2 = performance.now();
-  process.stdout.write(`${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
+  writeSync(1, `${JSON.stringify({ importMs: t1 - t0, callMs: t2 - t1, sinceStartMs: t2 })}\n`);
 })();
