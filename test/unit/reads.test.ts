@@ -9,18 +9,21 @@ import { type Plain, plain } from '../frames.ts';
  * buffer, writes at most that many bytes at its start, then calls back with
  * the count and the same buffer.
  */
-function playSocket(reads: SocketReads, stream: Buffer, readSizes: number[]): void {
+function playSocket(reads: SocketReads, stream: Buffer, readSizes: number[]): Uint8Array[] {
+  const given: Uint8Array[] = [];
   let at = 0;
   let turn = 0;
   while (at < stream.length) {
     const target = reads.onread.buffer();
     if (target.length === 0) throw new Error('an empty read buffer');
+    given.push(target);
     const want = readSizes[turn++ % readSizes.length]!;
     const n = Math.min(want, target.length, stream.length - at);
     target.set(stream.subarray(at, at + n), 0);
     at += n;
     if (reads.onread.callback(n, target) !== true) throw new Error('the callback paused the socket');
   }
+  return given;
 }
 
 /** A connection stand-in: the decoder behind it, and every frame it emitted, kept as the views it got. */
@@ -92,16 +95,7 @@ describe('SocketReads (onread)', () => {
     const reads = new SocketReads();
     const conn = target();
     reads.attach(conn);
-    const targets: Uint8Array[] = [];
-    let at = 0;
-    while (at < stream.length) {
-      const buffer = reads.onread.buffer();
-      targets.push(buffer);
-      const n = Math.min(64 * 1024, buffer.length, stream.length - at);
-      buffer.set(stream.subarray(at, at + n));
-      at += n;
-      reads.onread.callback(n, buffer);
-    }
+    const targets = playSocket(reads, stream, [64 * 1024]);
     expect(conn.frames).toHaveLength(1);
     const body = conn.frames[0]!.buffer;
     // After the first read (header and the start of the body, into a slab), every read but the
@@ -119,20 +113,12 @@ describe('SocketReads (onread)', () => {
       if (limit) reads.limitBodyReads(TCP_BODY_READ_BYTES);
       const conn = target();
       reads.attach(conn);
-      const seen: number[] = [];
-      let at = 0;
-      while (at < stream.length) {
-        const buffer = reads.onread.buffer();
-        seen.push(buffer.length);
-        // Each read takes all the room it gets, as from a socket with everything queued.
-        const n = Math.min(buffer.length, stream.length - at);
-        buffer.set(stream.subarray(at, at + n));
-        at += n;
-        reads.onread.callback(n, buffer);
-      }
+      // Each read takes all the room it gets, as from a socket with everything queued.
+      const given = playSocket(reads, stream, [Number.MAX_SAFE_INTEGER]);
       expect(conn.frames).toHaveLength(1);
       expect(conn.frames[0]!.body.equals(data)).toBe(true);
-      return seen.slice(1); // the first read lands in a slab: the header is not known yet
+      // The first read lands in a slab: the header is not known yet.
+      return given.slice(1).map((buffer) => buffer.length);
     };
     const capped = rooms(true);
     expect(Math.max(...capped)).toBe(TCP_BODY_READ_BYTES);
@@ -149,17 +135,7 @@ describe('SocketReads (onread)', () => {
     const sizes = (readBytes: number): number[] => {
       const reads = new SocketReads();
       reads.attach(target());
-      const seen: number[] = [];
-      let at = 0;
-      while (at < frames.length) {
-        const buffer = reads.onread.buffer();
-        seen.push(buffer.buffer.byteLength);
-        const n = Math.min(readBytes, buffer.length, frames.length - at);
-        buffer.set(frames.subarray(at, at + n));
-        at += n;
-        reads.onread.callback(n, buffer);
-      }
-      return seen;
+      return playSocket(reads, frames, [readBytes]).map((buffer) => buffer.buffer.byteLength);
     };
     expect(Math.max(...sizes(72))).toBe(4 * 1024); // one 72-byte answer per read: no growth
     const greedy = sizes(1 << 20); // every read takes all the room it gets
