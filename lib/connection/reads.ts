@@ -19,9 +19,9 @@ const MIN_BODY_READ_BYTES = 8 * 1024;
  * Over TCP, a read into a body gets at most this much room: a loopback segment's
  * worth. libuv goes back to epoll after any read that did not fill its buffer,
  * and a read with the whole remainder of a 1 MiB body as room never fills it:
- * across CPUs the client slept 3.5-3.8 times per 1 MiB answer instead of 2.5,
- * and made 930-1,190 MiB/s where capped reads made 965-1,340 (the same runs,
- * interleaved). Over AF_UNIX the whole remainder reads faster (1,720-1,850
+ * across CPUs the client slept 3.1-4.4 times per 1 MiB answer instead of
+ * 2.4-3.2, and made 930-1,190 MiB/s where capped reads made 965-1,340 (the
+ * same runs, interleaved). Over AF_UNIX the whole remainder reads faster (1,720-1,850
  * MiB/s against 1,640-1,730 capped), so it keeps it.
  */
 export const TCP_BODY_READ_BYTES = 64 * 1024;
