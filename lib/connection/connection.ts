@@ -12,8 +12,8 @@ import {
   KIND_NAMES,
   Kind,
   PROTOCOL_VERSION,
-  parseClientHello,
   RESERVED_EVENT_NAMES,
+  readClientHello,
   readServerHello,
   type ServerHello,
   toWireError,
@@ -413,7 +413,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
       this.helloResolve?.();
       return;
     }
-    const hello = parseClientHello(decodeValue(frame));
+    const hello = readClientHello(frame);
     if (hello.protocol !== PROTOCOL_VERSION) {
       throw new IpcError(
         ErrorCodes.VERSION,

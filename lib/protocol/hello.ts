@@ -28,7 +28,17 @@ export function clientHello(token: string | undefined): ClientHello {
   return token === undefined ? { protocol: PROTOCOL_VERSION } : { protocol: PROTOCOL_VERSION, token };
 }
 
-export function parseClientHello(value: unknown): ClientHello {
+/**
+ * The client's first frame, checked: a HELLO frame (else ERR_IPC_BAD_FRAME, whatever
+ * its data says) holding a well-formed hello. Version and token are the server's to judge.
+ */
+export function readClientHello(frame: Frame): ClientHello {
+  if (frame.kind !== Kind.HELLO)
+    throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
+  return parseClientHello(decodeValue(frame));
+}
+
+function parseClientHello(value: unknown): ClientHello {
   if (typeof value !== 'object' || value === null) throw badFrame('hello is not an object');
   const { protocol, token } = value as Record<string, unknown>;
   if (typeof protocol !== 'number' || !Number.isInteger(protocol))

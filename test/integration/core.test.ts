@@ -260,15 +260,32 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(await client.request('upper', 'ok')).toBe('OK');
   });
 
-  it('closes a connection whose first frame is not a hello', async () => {
+  it('closes a connection whose first frame is not a hello, even one that carries a hello', async () => {
     await setup();
+    // A valid client hello (with the descriptor's token over TCP) as the data of other kinds
+    // of frame: the kind decides, not the data. (Regression: the server once took any first
+    // frame whose data parsed as a hello for one; the fuzz test found it.)
+    const token = transport === 'tcp' ? JSON.parse(readFileSync(path, 'utf8')).token : undefined;
+    const hello = JSON.stringify(token === undefined ? { protocol: 1 } : { protocol: 1, token });
+    for (const [kind, name] of [
+      [2, 'REQUEST'],
+      [5, 'NOTIFY'],
+      [0xf6, '246'],
+    ] as const) {
+      const raw = await rawSocket(path);
+      const frames = framesUntilClose(raw);
+      raw.write(encodeFrame(kind, 0, 0, '', hello));
+      const got = await frames;
+      expect(got.map((f) => f.kind)).toEqual([4]);
+      const error = JSON.parse(got[0]!.text);
+      expect(error.code).toBe('ERR_IPC_BAD_FRAME');
+      expect(error.message).toBe(`expected HELLO, got ${name}`);
+    }
+    // A frame with no data, as before.
     const raw = await rawSocket(path);
     const frames = framesUntilClose(raw);
     raw.write(encodeFrame(2, 2, 1, 'pid'));
-    const got = await frames;
-    expect(got.map((f) => f.kind)).toEqual([4]);
-    expect(JSON.parse(got[0]!.text).code).toBe(
-      transport === 'tcp' ? 'ERR_IPC_BAD_FRAME' : 'ERR_IPC_BAD_FRAME',
-    );
+    expect((await frames).map((f) => JSON.parse(f.text).code)).toEqual(['ERR_IPC_BAD_FRAME']);
+    expect(await client.request('upper', 'still here')).toBe('STILL HERE');
   });
 });
