@@ -6,14 +6,14 @@ export const PLACEMENTS = ['cross', 'same'];
 
 const MiB = 1024 * 1024;
 
+/** Node's raw net variants: any of them may be the floor a bulk target is judged against. */
+export const NODE_RAW_VARIANTS = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle'];
+
 /**
  * How a first bulk phase warms on until the heap has grown (settleLoop in impl/loops.mjs): until
  * client and server together fault fewer than 16 pages per message in a 100 ms window, or MAX_MS.
  */
 const bulkSettle = (maxMs) => ({ faults: 16, windowMs: 100, maxMs });
-
-/** Node's raw net variants: any of them may be the floor a bulk target is judged against. */
-const NODE_RAW = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle'];
 
 /**
  * Workloads A, B (256 in flight) and C again, unixipc against its raw floor (and zeromq, for
@@ -24,7 +24,7 @@ const NODE_RAW = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle'];
 function pairedPlan(seq, pipe256, bulk) {
   const bulkPhase = (depth, more) => ({
     workload: 'bulk',
-    impls: [...NODE_RAW, 'unixipc', 'zeromq'],
+    impls: [...NODE_RAW_VARIANTS, 'unixipc', 'zeromq'],
     size: MiB,
     depth,
     // With glibc kept from trimming, a fresh heap settles within 0.3-0.9 s.

@@ -259,11 +259,14 @@ async function ask(worker, command, timeoutMs) {
 /** One phase of a paired run: a connection per key, warm-up in turns, then CYCLES of windows. */
 async function runPairedPhase(phase, workers) {
   const windowBudget = (ms) => ms + STALL_GRACE_MS + 2_000;
-  const mode = phase.depth === undefined ? 'seq' : phase.mode;
   const take = (key, ms) => ask(workers.get(key), { op: 'window', ms, depth: phase.depth }, windowBudget(ms));
   try {
     for (const key of phase.keys)
-      await ask(workers.get(key), { op: 'open', mode, size: phase.size, max: phase.max }, READY_MS);
+      await ask(
+        workers.get(key),
+        { op: 'open', mode: phase.mode, size: phase.size, max: phase.max },
+        READY_MS,
+      );
     // Warm-up in turns too: each contender's code is optimized before any window counts.
     for (let pass = 0; pass < 2; pass++) for (const key of phase.keys) await take(key, phase.warmMs / 2);
     // With `settle`, each contender warms on until its heap has grown (settleLoop), so no window

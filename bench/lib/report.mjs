@@ -1,3 +1,4 @@
+import { NODE_RAW_VARIANTS } from './config.mjs';
 import { isEmptyScript } from './impls.mjs';
 import { get, RAW_VARIANTS, ratio } from './summary.mjs';
 
@@ -151,7 +152,7 @@ function pairedTable(results, placements) {
 function pairedBulkTable(results, placements) {
   const rateRows = [];
   const faultRows = [];
-  const contenders = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle', 'unixipc', 'zeromq'];
+  const contenders = [...NODE_RAW_VARIANTS, 'unixipc', 'zeromq'];
   const range = (stat) => ratioCell(stat && { value: stat.median, min: stat.min, max: stat.max });
   for (const placement of placements) {
     const node = get(results.summary, ['paired', placement]);
@@ -186,7 +187,7 @@ function pairedBulkTable(results, placements) {
   return [
     '### Paired: bulk, window by window',
     '',
-    `The bulk workload again, a server and a client process per contender and transport, taking ${bulk1 ? `${bulk1.windowMs} ms windows in turn, ${bulk1.cycles} cycles` : 'short windows in turn'}, as for workloads A and B, after each has warmed on until its client and server together fault fewer than ${bulk1?.settle?.faults ?? bulk1?.settleFaults ?? 16} pages per message (a fresh heap grows first). ${
+    `The bulk workload again, a server and a client process per contender and transport, taking ${bulk1 ? `${bulk1.windowMs} ms windows in turn, ${bulk1.cycles} cycles` : 'short windows in turn'}, as for workloads A and B, after each has warmed on until its client and server together fault fewer than ${bulk1?.settle?.faults ?? 16} pages per message (a fresh heap grows first). ${
       env.length > 0
         ? `Every process of these jobs ran with ${env.map(([k, v]) => `\`${k}=${v}\``).join(' ')}: glibc then keeps 64 MiB at the top of its heap instead of handing freed memory back to the kernel, which each process otherwise does at times of its own, and every 1 MiB message after that lands on fresh pages at 10-14 µs a page fault here (the tables above ran with glibc's defaults; bench/README.md shows the regimes). `
         : "These jobs ran with glibc's default malloc settings (`--malloc=default`). "
@@ -490,6 +491,7 @@ export function renderMarkdown(results, resultsPath) {
   const m = results.machine;
   const placements = Object.keys(results.options.placements);
   const plan = results.options.plan;
+  const bulkSettle = plan?.bulk?.settle;
   const minutes = (results.durationMs / 60000).toFixed(1);
   const lines = [
     '# Benchmarks',
@@ -568,8 +570,7 @@ export function renderMarkdown(results, resultsPath) {
     cpuSection(results, placements),
     throughputSection(results, placements, {
       title: 'C. Bulk: 1 MiB messages echoed',
-      intro:
-        "MiB/s of payload echoed (each message crosses twice), with 1 and 4 in flight, in separate runs with glibc's default malloc settings; each process's first bulk phase warms on until its client and server fault fewer than 16 pages per message (at most 1 s), and under those defaults may fault again at any time (see the paired table below and bench/README.md). `x best raw` compares the 4-in-flight column with the best Node raw variant of that run. node-ipc carries a 1 MiB string (it has no binary payloads).",
+      intro: `MiB/s of payload echoed (each message crosses twice), with 1 and 4 in flight, in separate runs with glibc's default malloc settings; each process's first bulk phase warms on until its client and server fault fewer than ${bulkSettle?.faults ?? 16} pages per message${bulkSettle ? ` (at most ${bulkSettle.maxMs / 1000} s)` : ''}, and under those defaults may fault again at any time (see the paired table below and bench/README.md). \`x best raw\` compares the 4-in-flight column with the best Node raw variant of that run. node-ipc carries a 1 MiB string (it has no binary payloads).`,
       phases: [
         ['bulk1', '1 in flight'],
         ['bulk4', '4 in flight'],

@@ -1,3 +1,4 @@
+import { NODE_RAW_VARIANTS } from './config.mjs';
 import { median, summarize } from './stats.mjs';
 
 /** What is reported for each phase of workloads A-C. */
@@ -10,8 +11,7 @@ export const PHASE_METRICS = {
 };
 const ONESHOT_METRICS = ['overBareMs', 'wallMs', 'bareMs', 'importMs', 'callMs'];
 const MEM_METRICS = ['perConnBytes', 'heapPerConnBytes', 'externalPerConnBytes'];
-export const RAW_VARIANTS = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle', 'c'];
-const NODE_RAW_VARIANTS = ['raw', 'raw-cork', 'raw-nagle', 'raw-cork-nagle'];
+export const RAW_VARIANTS = [...NODE_RAW_VARIANTS, 'c'];
 
 /** Over the cycles of a paired run, the median of A's METRIC over B's (each cycle's windows ran back to back). */
 function cycleRatio(cycles, a, b, metric) {
