@@ -1,9 +1,11 @@
 // CPU profiles of unixipc's server and client under load: `node bench/profile.mjs
 // [--impl=unixipc] [--transport=unix] [--placement=same] [--ms=3000] [--top=15]
-// [--workloads=seq,pipe256,bulk1,bulk4]`.
+// [--workloads=seq,pipe256,bulk1,bulk4] [--keep]`.
 // Runs the sequential and the 256-in-flight workloads with `node --cpu-prof` on both
 // processes, then lists where the non-idle time goes (self time per function, mapped back
 // to lib/ files through the bundle's module markers). Writes bench/results/profile-<date>.md.
+// --keep leaves the .cpuprofile files in their temp dir (printed) for a closer look: callers,
+// in Chrome DevTools or any .cpuprofile viewer.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     ms: { type: 'string', default: '3000' },
     top: { type: 'string', default: '15' },
     workloads: { type: 'string', default: 'seq,pipe256' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const impl = IMPLS.find((i) => i.name === values.impl);
@@ -34,7 +37,8 @@ const top = Number(values.top);
 const tmp = mkdtempSync(join(os.tmpdir(), 'unixipc-profile-'));
 process.on('exit', () => {
   killAll();
-  rmSync(tmp, { recursive: true, force: true });
+  if (values.keep) console.error(`profiles kept in ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
 });
 
 const ALL_WORKLOADS = {
