@@ -122,10 +122,15 @@ export class SocketReads {
       this.slab = Buffer.allocUnsafeSlow(this.slabBytes);
       this.at = 0;
     }
-    // After a read into a body: the rest of that body (if any is left) and a little more.
-    const room = this.afterBody ? (body?.length ?? 0) + AFTER_BODY_ROOM_BYTES : Number.POSITIVE_INFINITY;
-    this.followsBody = this.afterBody ? body?.buffer : undefined;
+    if (!this.afterBody) {
+      this.followsBody = undefined;
+      this.cut = false;
+      return this.slab.subarray(this.at);
+    }
+    // After a read into a body: room for the rest of that body (if any is left) and a little more.
     this.afterBody = false;
+    this.followsBody = body?.buffer;
+    const room = (body?.length ?? 0) + AFTER_BODY_ROOM_BYTES;
     this.cut = this.slab.length - this.at > room;
     return this.cut ? this.slab.subarray(this.at, this.at + room) : this.slab.subarray(this.at);
   }

@@ -9,11 +9,10 @@ import { type Plain, plain } from '../frames.ts';
  * buffer, writes at most that many bytes at its start, then calls back with
  * the count and the same buffer.
  */
-function playSocket(
-  reads: SocketReads,
-  stream: Buffer,
-  readSizes: number[] | ((at: number, room: number) => number),
-): Uint8Array[] {
+/** How many bytes each read takes: in turn from a list, or as a function of the stream offset and the room. */
+type ReadSizes = number[] | ((at: number, room: number) => number);
+
+function playSocket(reads: SocketReads, stream: Buffer, readSizes: ReadSizes): Uint8Array[] {
   const given: Uint8Array[] = [];
   let at = 0;
   let turn = 0;
@@ -133,15 +132,19 @@ describe('SocketReads (onread)', () => {
     expect(whole[0]).toBeGreaterThan(1_000_000);
   });
 
+  /** Small frames read greedily: the slabs of READS grow to 256 KiB. */
+  function growSlabs(reads: SocketReads): void {
+    playSocket(reads, Buffer.concat(Array.from({ length: 8_000 }, () => encodeFrame(3, 1, 1, '', 'x'))), [
+      Number.MAX_SAFE_INTEGER,
+    ]);
+  }
+
   /**
-   * Warms SocketReads up on small frames (its slabs grow to 256 KiB), then plays 8 frames of
-   * 1 MiB with READSIZES, checks them, and returns the size of every slab read among those
-   * but the first (that one had a slab's room: nothing said a large frame was coming).
+   * Grows the slabs, then plays 8 frames of 1 MiB with READSIZES, checks them, and returns the
+   * size of every slab read among those but the first (that one had a slab's room: nothing said
+   * a large frame was coming).
    */
-  function slabReadsAfterLargeFrames(
-    readSizes: Parameters<typeof playSocket>[2],
-    limit?: number,
-  ): { slabReads: number[]; frameBytes: number } {
+  function slabReadsAfterLargeFrames(readSizes: ReadSizes, limit?: number): number[] {
     const count = 8;
     const bodies = Array.from({ length: count }, (_, i) => Buffer.alloc(1 << 20, i));
     const stream = Buffer.concat(bodies.map((body, i) => encodeFrame(3, 1, i + 1, '', body)));
@@ -156,15 +159,13 @@ describe('SocketReads (onread)', () => {
         conn.onData(chunk);
       },
     });
-    playSocket(reads, Buffer.concat(Array.from({ length: 8_000 }, () => encodeFrame(3, 1, 1, '', 'x'))), [
-      Number.MAX_SAFE_INTEGER,
-    ]);
+    growSlabs(reads);
     slabReads.length = 0;
     conn.frames.length = 0;
     playSocket(reads, stream, readSizes);
     expect(conn.frames.map((f) => f.id)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     for (const [i, frame] of conn.frames.entries()) expect(frame.body.equals(bodies[i]!)).toBe(true);
-    return { slabReads: slabReads.slice(1), frameBytes: stream.length / count };
+    return slabReads.slice(1);
   }
 
   it('reads little more than the next header into a slab after a body, so large frames in a row are not copied', () => {
@@ -177,12 +178,13 @@ describe('SocketReads (onread)', () => {
       return toEnd === 5_000 ? 2_000 : room;
     };
     // And greedy reads (all the room they get, as from a socket with everything queued).
-    for (const [name, readSizes] of [
+    const patterns: [string, ReadSizes][] = [
       ['greedy', [Number.MAX_SAFE_INTEGER]],
       ['100,000 at a time', [100_000]],
       ['short of ends', shortOfEnds],
-    ] as const) {
-      const { slabReads } = slabReadsAfterLargeFrames(readSizes as Parameters<typeof playSocket>[2]);
+    ];
+    for (const [name, readSizes] of patterns) {
+      const slabReads = slabReadsAfterLargeFrames(readSizes);
       // Each holds a frame's header and the start of its body (4 KiB in all), or a body's last
       // few KiB (less than 8) and 4 KiB more. With a slab's room: up to 256 KiB.
       expect(Math.max(...slabReads), name).toBeLessThanOrEqual(12 * 1024);
@@ -195,7 +197,7 @@ describe('SocketReads (onread)', () => {
 
   it('over TCP, where reads into a body are limited, keeps a slab read after one its room', () => {
     // Fewer reads (a slab's 256 KiB against four of 64 KiB) made up for the copy (bench/README).
-    const { slabReads } = slabReadsAfterLargeFrames([Number.MAX_SAFE_INTEGER], TCP_BODY_READ_BYTES);
+    const slabReads = slabReadsAfterLargeFrames([Number.MAX_SAFE_INTEGER], TCP_BODY_READ_BYTES);
     // One per frame after the first starts it, with a slab's room (others hold a body's last bytes).
     expect(slabReads.filter((n) => n >= 64 * 1024)).toHaveLength(7);
   });
@@ -204,10 +206,7 @@ describe('SocketReads (onread)', () => {
     const reads = new SocketReads();
     const conn = target();
     reads.attach(conn);
-    // Small frames first, read greedily: the slabs grow to 256 KiB.
-    playSocket(reads, Buffer.concat(Array.from({ length: 8_000 }, () => encodeFrame(3, 1, 1, '', 'x'))), [
-      Number.MAX_SAFE_INTEGER,
-    ]);
+    growSlabs(reads);
     conn.frames.length = 0;
     // A large frame, then 5 KB frames: a read cut short after the large body ends mid-frame,
     // and the reads after it must not stay cut short (each would hold a frame or two).
