@@ -33,9 +33,7 @@ export function clientHello(token: string | undefined): ClientHello {
  * its data says) holding a well-formed hello. Version and token are the server's to judge.
  */
 export function readClientHello(frame: Frame): ClientHello {
-  if (frame.kind !== Kind.HELLO)
-    throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
-  return parseClientHello(decodeValue(frame));
+  return parseClientHello(helloData(frame));
 }
 
 function parseClientHello(value: unknown): ClientHello {
@@ -52,9 +50,7 @@ function parseClientHello(value: unknown): ClientHello {
  * of our protocol version (else ERR_IPC_VERSION). The caller has handled an ERROR id 0.
  */
 export function readServerHello(frame: Frame): ServerHello {
-  if (frame.kind !== Kind.HELLO)
-    throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
-  const hello = parseServerHello(decodeValue(frame));
+  const hello = parseServerHello(helloData(frame));
   if (hello.protocol !== PROTOCOL_VERSION) {
     throw new IpcError(
       ErrorCodes.VERSION,
@@ -62,6 +58,13 @@ export function readServerHello(frame: Frame): ServerHello {
     );
   }
   return hello;
+}
+
+/** A hello's data, from a frame that must be a HELLO (else ERR_IPC_BAD_FRAME, whatever its data says). */
+function helloData(frame: Frame): unknown {
+  if (frame.kind !== Kind.HELLO)
+    throw badFrame(`expected HELLO, got ${KIND_NAMES[frame.kind] ?? frame.kind}`);
+  return decodeValue(frame);
 }
 
 function parseServerHello(value: unknown): ServerHello {
