@@ -83,10 +83,11 @@ export class SocketReads {
   private connection: ReadTarget | undefined;
   /** Bytes read before the connection was attached (a server that talks first). */
   private early: Buffer[] = [];
-  /** The most room a read into a body gets (TCP_BODY_READ_BYTES over TCP)... */
+  /**
+   * The most room a read into a body gets (TCP_BODY_READ_BYTES over TCP). Without
+   * a limit, a slab read after one is cut short (AFTER_BODY_ROOM_BYTES).
+   */
   private bodyReadBytes = Number.POSITIVE_INFINITY;
-  /** ...and whether a slab read after one is cut short (AFTER_BODY_ROOM_BYTES: not with a limit). */
-  private cutAfterBody = true;
 
   readonly onread: OnRead = {
     buffer: () => this.next(),
@@ -99,7 +100,6 @@ export class SocketReads {
   /** Reads into a body get at most BYTES of room at a time (and slab reads keep theirs after them). */
   limitBodyReads(bytes: number): void {
     this.bodyReadBytes = Math.max(MIN_BODY_READ_BYTES, bytes);
-    this.cutAfterBody = false;
   }
 
   attach(connection: ReadTarget): void {
@@ -137,7 +137,7 @@ export class SocketReads {
 
   private done(bytes: number, buffer: Uint8Array): void {
     if (this.intoBody) {
-      this.afterBody = this.cutAfterBody;
+      this.afterBody = this.bodyReadBytes === Number.POSITIVE_INFINITY;
       this.connection!.bodyWritten(bytes);
       return;
     }
