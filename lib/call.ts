@@ -1,7 +1,7 @@
 import { abortedError, closedError, timeoutError } from './connection/pending.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
-import { ErrorCodes, IpcError } from './errors.ts';
+import { ErrorCodes, IpcError, systemCode } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, FrameDecoder } from './framing/index.ts';
 import {
   asIpcError,
@@ -11,8 +11,10 @@ import {
   decodeValue,
   type Encoded,
   encodeMessage,
+  explainForeign,
   fromWireError,
   HELLO_MAX_BYTES,
+  helloFailure,
   KIND_NAMES,
   Kind,
   readServerHello,
@@ -84,6 +86,8 @@ export async function call<T = any>(
 class OneCall {
   private readonly decoder: FrameDecoder;
   private state: 'hello' | 'open' | 'done' = 'hello';
+  /** The server's first bytes, until its hello: one that speaks another protocol is told so. */
+  private firstBytes: Buffer | undefined;
   private items: unknown[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private resolve!: (value: unknown) => void;
@@ -115,6 +119,8 @@ class OneCall {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.onClose(error));
     socket.on('close', () => this.onClose(undefined));
+    // It closed between the connect and now (the server closed at once, a write failed): its 'close' has gone by.
+    if (socket.destroyed) queueMicrotask(() => this.onClose((socket.errored as Error | null) ?? undefined));
     const signal = this.options.signal;
     if (signal?.aborted) {
       // Aborted while connecting: the request left with the connect, so the server is told.
@@ -138,9 +144,11 @@ class OneCall {
   private onData(chunk: Buffer): void {
     if (this.state === 'done') return;
     try {
+      if (this.state === 'hello') this.firstBytes ??= Buffer.from(chunk.subarray(0, 32));
       this.decoder.push(chunk);
     } catch (error) {
-      const ipcError = asIpcError(error);
+      const ipcError =
+        this.state === 'hello' ? explainForeign(asIpcError(error), this.firstBytes) : asIpcError(error);
       // Tell the server why, as a connection would (best effort: we close right after).
       write(this.socket, encodeMessage(Kind.ERROR, 0, '', toWireError(ipcError)));
       this.fail(ipcError);
@@ -152,7 +160,8 @@ class OneCall {
     if (frame.kind === Kind.ERROR && frame.id === 0) {
       // The server refused the hello (ERR_IPC_AUTH, ...) or is closing the connection and says why:
       // that, not the close that follows, is what the caller hears.
-      this.fail(fromWireError(decodeValue(frame)));
+      const error = fromWireError(decodeValue(frame));
+      this.fail(this.state === 'hello' ? helloFailure(error) : error);
       return;
     }
     if (this.state === 'hello') {
@@ -234,7 +243,8 @@ class OneCall {
       this.fail(
         new IpcError(
           ErrorCodes.CONNECT,
-          `cannot connect to ${this.where}: the server closed the connection during the hello`,
+          `cannot connect to ${this.where}: the server closed the connection during the hello` +
+            (error === undefined ? '' : ` (${systemCode(error) ?? error.message})`),
           error === undefined ? {} : { cause: error },
         ),
       );

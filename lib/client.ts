@@ -127,7 +127,7 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     requestTimeout: options.timeout ?? 30_000,
     maxInFlight: 1024,
-    handshakeTimeout: 0,
+    helloTimeout: 0,
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     maxQueuedBytes: Number.POSITIVE_INFINITY,
     token: dialed.token,

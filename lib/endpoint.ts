@@ -116,6 +116,24 @@ export function resolveSocketPath(name: string, options: ResolveOptions = {}): s
   return join(dir, `${name}.sock`);
 }
 
+/**
+ * This user's private runtime directory, whatever the environment says:
+ * `/run/user/UID` when it exists, is ours and is private (systemd makes it at
+ * login), else `TMPDIR/unixipc-UID`, created 0700 (and refused if someone else
+ * made it). Holds what must be private to the user, such as the lock key.
+ */
+export function userRuntimeDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (uid !== undefined) {
+    const run = `/run/user/${uid}`;
+    const st = fs.statSync(run, { throwIfNoEntry: false });
+    if (st?.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0) return run;
+  }
+  const dir = join(os().tmpdir(), `unixipc-${uid ?? 'user'}`);
+  ensurePrivateDir(dir);
+  return dir;
+}
+
 /** Creates DIR with mode 0700, or checks that an existing one is ours and private. */
 function ensurePrivateDir(dir: string): void {
   try {

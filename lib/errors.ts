@@ -34,6 +34,15 @@ export const ErrorCodes = {
   BAD_ENDPOINT: 'ERR_IPC_BAD_ENDPOINT',
   /** The peer speaks a protocol version this side does not. */
   VERSION: 'ERR_IPC_VERSION',
+  /**
+   * What a client found at the path is not provably its user's (or root's, or a
+   * `trustUid`'s): a socket, descriptor, symlink or directory owned by another
+   * user, a descriptor others can read, one pointing off loopback, or a port
+   * another user took. Nothing was sent.
+   */
+  UNTRUSTED: 'ERR_IPC_UNTRUSTED',
+  /** An option has a value it cannot take (the message names the option, the value and what is allowed). */
+  BAD_OPTION: 'ERR_IPC_BAD_OPTION',
 } as const;
 
 export type IpcErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

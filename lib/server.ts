@@ -1,9 +1,10 @@
 import { EventEmitter } from './builtins.ts';
+import { ServerBudget } from './connection/budget.ts';
 import { Connection, type ConnectionOptions, type Handler } from './connection/connection.ts';
 import type { Peer } from './connection/context.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, parseEndpoint } from './endpoint.ts';
-import { ErrorCodes, IpcError, isIpcError } from './errors.ts';
+import { ErrorCodes, IpcError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from './framing/index.ts';
 import {
   checkName,
@@ -13,7 +14,16 @@ import {
   tokenMatches,
   toWireError,
 } from './protocol/index.ts';
-import { type Listener, type ListenOptions, listen, type Socket } from './transport/index.ts';
+import {
+  inspectPath,
+  type Listener,
+  type ListenOptions,
+  listen,
+  readTcpTable,
+  type Socket,
+  socketUid,
+  trustedUids,
+} from './transport/index.ts';
 import { type PathLostAction, PathWatchdog } from './watchdog.ts';
 
 export type { Handler } from './connection/connection.ts';
@@ -40,11 +50,36 @@ export interface ServeOptions {
   maxFrameBytes?: number;
   /** Requests handled at once per connection before the server stops reading from it. @default 1024 */
   maxInFlight?: number;
-  /** A connection that sends no hello within this many ms is dropped. @default 10000 */
+  /**
+   * A connection that sends no hello within this many ms is dropped: until its
+   * hello a peer is unknown (over TCP, any local user could have opened it). @default 2000
+   */
+  helloTimeout?: number;
+  /** @deprecated the old name of `helloTimeout`. */
   handshakeTimeout?: number;
+  /**
+   * Connections that have not said hello yet, held at once; they do not count
+   * toward `maxConnections`. Past it, over the TCP fallback on Linux, those
+   * opened by another user are dropped, then the oldest waiting one. @default 1024
+   */
+  maxPendingHellos?: number;
+  /** Handlers (requests and notifications) running at once over all connections; past it, work waits. @default 16384 */
+  maxHandlers?: number;
+  /**
+   * Input bytes (partial frames, frames waiting for a handler) held at once over
+   * all connections; past it, connections stop reading until some is handled. @default 128 MiB
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Output bytes waiting for peers that do not read, over all connections; past
+   * it, the peer with the most waiting is dropped. @default 512 MiB
+   */
+  maxQueuedBytesTotal?: number;
+  /** Owners trusted besides this user and root, for the socket's directory chain. */
+  trustUid?: number | readonly number[];
   /** How long `close()` lets in-flight requests finish before dropping them. @default 10000 */
   closeTimeout?: number;
-  /** Connections served at once; more are told why and closed. @default 8192 */
+  /** Connections served at once (past their hello); more are told why and closed. @default 8192 */
   maxConnections?: number;
   /** Ping a silent client after this many ms; drop it if it stays silent as long again. 0: off. @default 15000 */
   heartbeatInterval?: number;
@@ -89,7 +124,12 @@ export class Server extends EventEmitter<ServerEvents> {
   /** The socket or descriptor path, for path-style endpoints. */
   readonly path: string | undefined;
   private readonly handlers = new Map<string, Handler>();
+  /** Connections past their hello. */
   private readonly connections = new Set<Connection>();
+  /** Connections waiting for their hello, oldest first, with their sockets (for their peer's uid). */
+  private readonly pending = new Map<Connection, { socket: Socket; since: number }>();
+  private lastForeignScan = 0;
+  private readonly budget: ServerBudget;
   private listener: Listener;
   private readonly options: ServeOptions;
   private readonly listenOptions: ListenOptions;
@@ -105,6 +145,11 @@ export class Server extends EventEmitter<ServerEvents> {
     this.options = options;
     this.listenOptions = listenOptions;
     this.path = listener.path;
+    this.budget = new ServerBudget({
+      maxHandlers: options.maxHandlers ?? 16_384,
+      maxBufferedBytes: options.maxBufferedBytes ?? 128 * 1024 * 1024,
+      maxQueuedBytesTotal: options.maxQueuedBytesTotal ?? 512 * 1024 * 1024,
+    });
     for (const [method, fn] of Object.entries(options.handlers ?? {})) this.handle(method, fn);
     listener.onConnection((socket) => this.accept(socket));
     const watchInterval = options.watchInterval ?? 1_000;
@@ -118,7 +163,15 @@ export class Server extends EventEmitter<ServerEvents> {
     }
     this.onSignal = (signal) => {
       debug('server %s: %s received, closing', this.endpoint, signal);
-      this.close().finally(() => process.exit(0));
+      this.close().then(
+        () => process.exit(0),
+        (error) => {
+          process.stderr.write(
+            `unixipc: closing on ${signal} failed: ${(error as Error)?.message ?? error}\n`,
+          );
+          process.exit(1);
+        },
+      );
     };
     if (options.handleSignals) {
       process.once('SIGINT', this.onSignal);
@@ -174,6 +227,7 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Hard stop: drops every connection now (their pending requests fail with ERR_IPC_CLOSED). */
   destroy(error?: IpcError): Promise<void> {
     for (const connection of this.connections) connection.destroy(error);
+    for (const connection of this.pending.keys()) connection.destroy(error);
     return this.close({ timeout: 0 });
   }
 
@@ -193,15 +247,21 @@ export class Server extends EventEmitter<ServerEvents> {
     try {
       next = await listen({ kind: 'path', path }, this.listenOptions);
     } catch (error) {
-      // Someone else took the path meanwhile (ADDR_IN_USE, OCCUPIED): never fight them.
-      this.watchdog?.stop();
-      if (
-        isIpcError(error) &&
-        (error.code === 'ERR_IPC_ADDR_IN_USE' || error.code === 'ERR_IPC_PATH_OCCUPIED')
-      ) {
-        this.emit('superseded', { path, kind: error.code === 'ERR_IPC_ADDR_IN_USE' ? 'server' : 'file' });
+      // Another server or file took the path meanwhile: never fight it. Anything else (the lock
+      // held too long, a full disk, a directory now unsafe) is said, and the next check tries again.
+      const now = await inspectPath(path).catch(() => undefined);
+      if (now !== undefined && now.state !== 'absent') {
+        this.watchdog?.stop();
+        this.emit('superseded', { path, kind: now.state === 'occupied' ? now.kind : 'server' });
       } else if (this.listenerCount('error') > 0) {
         this.emit('error', error as Error);
+      } else {
+        debug(
+          'server %s: re-binding %s failed (%s); will try again',
+          this.endpoint,
+          path,
+          (error as Error).message,
+        );
       }
       return;
     }
@@ -223,6 +283,7 @@ export class Server extends EventEmitter<ServerEvents> {
     process.removeListener('SIGINT', this.onSignal);
     process.removeListener('SIGTERM', this.onSignal);
     await this.listener.close();
+    for (const connection of this.pending.keys()) connection.destroy();
     const all = [...this.connections].map((connection) => connection.close());
     if (all.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -251,20 +312,33 @@ export class Server extends EventEmitter<ServerEvents> {
     const listener = this.listener;
     if (this.sharedOptions?.listener === listener) return this.sharedOptions.options;
     const token = listener.token;
+    const maxConnections = this.options.maxConnections ?? 8_192;
     const options: ConnectionOptions = {
       role: 'server',
       transport: listener.transport,
       maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       requestTimeout: 0,
       maxInFlight: this.options.maxInFlight ?? 1024,
-      handshakeTimeout: this.options.handshakeTimeout ?? 10_000,
+      helloTimeout: this.options.helloTimeout ?? this.options.handshakeTimeout ?? 2_000,
       heartbeatInterval: this.options.heartbeatInterval ?? 15_000,
       maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024 * 1024,
+      budget: this.budget,
+      // A large body is held as its bytes arrive, not allocated when its header announces it.
+      preallocateBytes: 64 * 1024,
       lookup: (method) => this.handlers.get(method),
       authorize: token === undefined ? undefined : (given) => tokenMatches(token, given),
-      onOpen: (connection) => this.emit('connection', connection),
+      admit: () =>
+        this.connections.size >= maxConnections
+          ? new IpcError(ErrorCodes.CLOSED, `the server is at maxConnections (${maxConnections})`)
+          : undefined,
+      onOpen: (connection) => {
+        this.pending.delete(connection);
+        this.connections.add(connection);
+        this.emit('connection', connection);
+      },
       onClose: (connection, error) => {
-        this.connections.delete(connection);
+        // Also for a peer that never got past its hello: why it was turned away is worth a log line.
+        if (!this.pending.delete(connection)) this.connections.delete(connection);
         this.emit('disconnect', connection, error);
       },
     };
@@ -285,11 +359,62 @@ export class Server extends EventEmitter<ServerEvents> {
       socket.end(encodeMessage(Kind.ERROR, 0, '', toWireError(refusal)) as Buffer);
       return;
     }
+    if (this.pending.size >= (this.options.maxPendingHellos ?? 1_024) && !this.makeRoomForHello()) {
+      debug('server %s: too many connections waiting for their hello, refusing one', this.endpoint);
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
     const connection = new Connection(socket, this.connectionOptions());
-    this.connections.add(connection);
+    this.pending.set(connection, { socket, since: Date.now() });
     debug('server %s: connection %d accepted', this.endpoint, connection.id);
   }
+
+  /**
+   * The connections waiting for their hello are at maxPendingHellos. Over TCP
+   * on Linux, first drop those another user opened (their peer's uid is in
+   * /proc/net/tcp: they could not have the token); then the oldest waiting one,
+   * if it has waited a little (a burst of our own clients is read in a moment).
+   * False when no room could be made: the new connection is refused.
+   */
+  private makeRoomForHello(): boolean {
+    const now = Date.now();
+    if (this.listener.transport === 'tcp' && now - this.lastForeignScan >= FOREIGN_SCAN_MS) {
+      this.lastForeignScan = now;
+      const trusted = trustedUids(this.options.trustUid);
+      const tables = new Map<boolean, string | undefined>();
+      for (const [connection, { socket }] of this.pending) {
+        const v6 = (socket.remoteAddress ?? '').includes(':');
+        if (!tables.has(v6)) tables.set(v6, readTcpTable(v6));
+        const table = tables.get(v6);
+        if (table === undefined) break;
+        const uid = socketUid(
+          table,
+          { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+          { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+        );
+        if (uid !== undefined && !trusted.has(uid)) {
+          connection.destroy(new IpcError(ErrorCodes.AUTH, `a connection from uid ${uid} before any hello`));
+        }
+      }
+      debug(
+        'server %s: dropped waiting connections of other users; %d wait',
+        this.endpoint,
+        this.pending.size,
+      );
+    }
+    if (this.pending.size < (this.options.maxPendingHellos ?? 1_024)) return true;
+    const [oldest, info] = this.pending.entries().next().value!;
+    if (now - info.since < OLDEST_EVICTABLE_MS) return false;
+    oldest.destroy(new IpcError(ErrorCodes.CLOSED, 'dropped: too many connections are waiting to say hello'));
+    return true;
+  }
 }
+
+/** At most one /proc/net/tcp scan for other users' connections in this many ms. */
+const FOREIGN_SCAN_MS = 50;
+/** A connection waiting for its hello this long may make room for a new one. */
+const OLDEST_EVICTABLE_MS = 100;
 
 /**
  * Listens at ENDPOINT: a socket path (AF_UNIX first, TCP fallback behind the
@@ -305,6 +430,7 @@ export async function serve(endpoint: EndpointInput, options: ServeOptions = {})
     mode: options.mode,
     allowSharedDir: options.allowSharedDir,
     token: options.token,
+    trustUid: options.trustUid,
   };
   const listener = await listen(parsed, listenOptions);
   return new Server(listener, options, listenOptions);

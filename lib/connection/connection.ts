@@ -7,8 +7,10 @@ import {
   clientHello,
   decodeValue,
   type Encoded,
+  explainForeign,
   fromWireError,
   HELLO_MAX_BYTES,
+  helloFailure,
   KIND_NAMES,
   Kind,
   PROTOCOL_VERSION,
@@ -18,6 +20,7 @@ import {
   type ServerHello,
   toWireError,
 } from '../protocol/index.ts';
+import type { InputHolder, OutputHolder, ServerBudget } from './budget.ts';
 import type { Channel } from './channel.ts';
 import type { Peer } from './context.ts';
 import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts';
@@ -39,7 +42,11 @@ export interface ConnectionOptions {
   /** Incoming requests handled at once before this side stops reading. */
   maxInFlight: number;
   /** Drop the peer if its hello has not arrived within this many ms (server role). */
-  handshakeTimeout: number;
+  helloTimeout: number;
+  /** Server role: what all of the server's connections together may hold. */
+  budget?: ServerBudget | undefined;
+  /** Bodies split across reads and larger than this are kept as the pieces that arrive (see FrameDecoder). */
+  preallocateBytes?: number | undefined;
   /**
    * Send a PING after this many ms without hearing from the peer; drop the
    * connection if the next interval passes in silence too (half-open or stuck
@@ -54,6 +61,8 @@ export interface ConnectionOptions {
   onNotify?: (name: string, data: unknown) => void;
   /** Server role: decides whether a client's hello token is acceptable. */
   authorize?: ((token: string | undefined) => boolean) | undefined;
+  /** Server role: a reason to turn away a client whose hello is good (the server is full), or undefined. */
+  admit?: (() => IpcError | undefined) | undefined;
   /** Client role: the token to present in the hello. */
   token?: string | undefined;
   /** Called once the hello exchange has succeeded. */
@@ -75,7 +84,7 @@ let nextPeerId = 1;
  * (theirs). Symmetric: the same code serves the client and the server side;
  * only the hello differs by role.
  */
-export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
+export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, InputHolder, OutputHolder {
   readonly id = nextPeerId++;
   readonly transport: string;
   /** Set when the connection has closed; the error that closed it, if any. */
@@ -98,6 +107,10 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
   private resolveClosed: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
   private heartbeat: Heartbeat | undefined;
+  /** Input bytes (partial frame, held frames) the server budget has counted for this connection. */
+  inputCharged = 0;
+  /** The peer's first bytes, until its hello: a peer that speaks another protocol is told so. */
+  private firstBytes: Buffer | undefined;
 
   constructor(channel: Channel, options: ConnectionOptions) {
     this.channel = channel;
@@ -113,7 +126,9 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
       }
     };
     this.writer = new FrameWriter(channel, options.maxQueuedBytes, this);
-    this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
+    this.decoder = new FrameDecoder((frame) => this.onFrame(frame), {
+      preallocateBytes: options.preallocateBytes,
+    });
     this.decoder.setLimit(Math.min(HELLO_MAX_BYTES, options.maxFrameBytes), 'the limit before the hello');
     channel.on('data', (chunk) => this.onData(chunk));
     channel.on('error', (error) => {
@@ -121,11 +136,13 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
       this.closeError ??= new IpcError(ErrorCodes.CLOSED, `socket error: ${error.message}`, { cause: error });
     });
     channel.on('close', () => this.teardown(this.closeError));
-    const handshake = options.handshakeTimeout;
-    if (options.role === 'server' && handshake > 0 && Number.isFinite(handshake)) {
+    // Closed before we got it (an error in the gap between connect and now): its 'close' has gone by.
+    if (channel.destroyed) queueMicrotask(() => this.teardown(this.closeError));
+    const helloTimeout = options.helloTimeout;
+    if (options.role === 'server' && helloTimeout > 0 && Number.isFinite(helloTimeout)) {
       this.helloTimer = setTimeout(() => {
-        this.protocolError(new IpcError(ErrorCodes.CLOSED, `no hello within ${handshake} ms`));
-      }, handshake);
+        this.protocolError(new IpcError(ErrorCodes.CLOSED, `no hello within ${helloTimeout} ms`));
+      }, helloTimeout);
       this.helloTimer.unref();
     }
   }
@@ -259,6 +276,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
   /** The hello is done: full-size frames from now on, and the heartbeat starts. */
   private opened(): void {
     this.state = 'open';
+    this.firstBytes = undefined;
     this.decoder.setLimit(this.options.maxFrameBytes);
     this.startHeartbeat();
   }
@@ -277,6 +295,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
     // backlog builds up, not at the first write the socket could not take whole
     // (every large answer is one), so it reads the next request while one drains.
     if (this.options.role !== 'server') return;
+    this.options.budget?.setOutput(this, on ? queuedBytes : 0);
     if (!on) this.setReadPause(ReadPause.WriteBackpressure, false);
     else if (queuedBytes >= READ_PAUSE_BACKLOG_BYTES) this.setReadPause(ReadPause.WriteBackpressure, true);
   }
@@ -289,6 +308,32 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
         `the peer is not reading: over ${this.options.maxQueuedBytes} bytes wait to be written to it`,
       ),
     );
+  }
+
+  /** @internal The server's output over all connections is over its budget, and this peer reads the slowest. */
+  outputOverflow(limit: number): void {
+    this.destroy(
+      new IpcError(
+        ErrorCodes.CLOSED,
+        `the server's queued output for all peers is over maxQueuedBytesTotal (${limit}) and this peer reads the slowest`,
+      ),
+    );
+  }
+
+  /** @internal The input budget asks this connection to stop (or resume) reading. */
+  inputPaused(on: boolean): void {
+    this.setReadPause(ReadPause.InputBudget, on);
+  }
+
+  /** @internal Recounts the input bytes this connection holds, for the server-wide budget. */
+  inputChanged(): void {
+    const budget = this.options.budget;
+    if (budget === undefined || this.state === 'closed') return;
+    const now = this.decoder.buffered + this.incoming.heldBytes;
+    const delta = now - this.inputCharged;
+    if (delta === 0) return;
+    this.inputCharged = now;
+    budget.chargeInput(this, delta);
   }
 
   /** @internal */
@@ -338,6 +383,9 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
   private received(chunk: Buffer | undefined, bytes: number): void {
     if (this.state === 'closed') return;
     this.heartbeat?.heard();
+    if (this.state === 'hello' && this.firstBytes === undefined && chunk !== undefined) {
+      this.firstBytes = Buffer.from(chunk.subarray(0, 32));
+    }
     this.writer.beginRead();
     try {
       if (chunk !== undefined) this.decoder.push(chunk);
@@ -347,6 +395,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
     } finally {
       this.writer.endRead();
     }
+    this.inputChanged();
   }
 
   private onFrame(frame: Frame): void {
@@ -402,7 +451,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
 
   private onHelloFrame(frame: Frame): void {
     if (this.options.role === 'client' && frame.kind === Kind.ERROR && frame.id === 0) {
-      const error = fromWireError(decodeValue(frame));
+      const error = helloFailure(fromWireError(decodeValue(frame)));
       this.helloReject?.(error);
       this.destroy(error);
       return;
@@ -425,6 +474,8 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
       debug('connection %d (%s): hello refused (bad or missing token)', this.id, this.transport);
       throw new IpcError(ErrorCodes.AUTH, 'the server refused the hello: missing or wrong token');
     }
+    const refusal = this.options.admit?.();
+    if (refusal !== undefined) throw refusal;
     clearTimeout(this.helloTimer);
     // Cleared, it would still be kept alive by this field for the connection's lifetime.
     this.helloTimer = undefined;
@@ -459,6 +510,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
   /** The peer broke the protocol: tell it why (best effort), close, fail what is pending. */
   private protocolError(error: IpcError): void {
     if (this.state === 'closed') return;
+    if (this.state === 'hello') error = explainForeign(error, this.firstBytes);
     debug('connection %d (%s): protocol error %s: %s', this.id, this.transport, error.code, error.message);
     this.writer.message(Kind.ERROR, 0, '', toWireError(error));
     this.flush();
@@ -480,14 +532,17 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost {
       this.transport,
       error ? ` (${error.code}: ${error.message})` : '',
     );
-    if (wasHello && this.helloReject) {
-      this.helloReject(
-        error ?? new IpcError(ErrorCodes.CONNECT, 'the server closed the connection during the hello'),
-      );
-    }
+    if (wasHello && this.helloReject) this.helloReject(helloFailure(error));
     this.outgoing.failAll(error);
     this.incoming.abortAll(error);
     this.writer.drained();
+    const budget = this.options.budget;
+    if (budget !== undefined) {
+      const charged = this.inputCharged;
+      this.inputCharged = 0;
+      budget.forgetInput(this, charged);
+      budget.setOutput(this, 0);
+    }
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

@@ -26,7 +26,10 @@ export interface RequestContext {
  * the handler reads `signal`: most handlers never do, and it is not free.
  */
 export class IncomingCall implements RequestContext {
+  /** Answered, cancelled, or its connection closed: nothing more is sent for it. */
   done = false;
+  /** Its handler slot has been given back (when the handler settles, whatever happened before). */
+  released = false;
   iterator: AsyncIterator<unknown> | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private abortReason: IpcError | undefined = undefined;

@@ -2,6 +2,7 @@ import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
 import type { Frame } from '../framing/index.ts';
 import { badFrame, decodeValue, frameMeta, Kind, toWireError } from '../protocol/index.ts';
+import type { HandlerWaiter, ServerBudget } from './budget.ts';
 import { IncomingCall, type Peer, type RequestContext } from './context.ts';
 import { type Link, ReadPause } from './link.ts';
 
@@ -22,9 +23,34 @@ function isStreamResult(value: unknown): value is AsyncIterable<unknown> {
   );
 }
 
+/** A held-back frame: its bytes copied, so it pins no read buffer and counts exactly. */
+class HeldFrame implements Frame {
+  constructor(
+    readonly kind: number,
+    readonly flags: number,
+    readonly id: number,
+    readonly metaLength: number,
+    readonly buffer: Buffer,
+  ) {}
+  get start(): number {
+    return 0;
+  }
+  get end(): number {
+    return this.buffer.length;
+  }
+  get body(): Buffer {
+    return this.buffer;
+  }
+}
+
+/** Past this many bytes of frames held back, this side stops reading (control frames still pass before it). */
+const HOLD_MAX_BYTES = 1024 * 1024;
+
 export interface IncomingOptions {
-  /** Requests handled at once before this side stops reading. */
+  /** Handlers (requests and notifications) run at once before this side holds frames back. */
   maxInFlight: number;
+  /** The server-wide count of handlers running, if any. */
+  budget?: ServerBudget | undefined;
   lookup?: ((method: string) => Handler | undefined) | undefined;
   /** Notifications with no handler (events, on the client side). */
   onNotify?: ((name: string, data: unknown) => void) | undefined;
@@ -32,14 +58,20 @@ export interface IncomingOptions {
 
 /**
  * The requests and notifications the peer sent us: running handlers, sending
- * exactly one final frame per request, cancellation, streamed results, and
- * the maxInFlight limit.
+ * exactly one final frame per request, cancellation, streamed results, and the
+ * limits on handlers running (maxInFlight here, maxHandlers server-wide).
+ * Work past those limits waits in a backlog, in order; control frames (cancel,
+ * ping) and answers to our own requests never wait behind it.
  */
-export class Incoming {
+export class Incoming implements HandlerWaiter {
   /** Requests whose handler is still running (a handler that answers at once is never here). */
   private calls: Map<number, IncomingCall> | undefined;
-  /** Frames read while maxInFlight requests were running: handled in order as those finish. */
+  /** Handlers running: requests in `calls` plus notifications whose handler has not settled. */
+  private running = 0;
+  /** Frames held back while handlers were at their limit: handled in order as those finish. */
   private backlog: Frame[] = [];
+  /** Bytes of the frames in the backlog. */
+  heldBytes = 0;
   private drainingBacklog = false;
   /** The last method name and its bytes: most connections call a few methods over and over. */
   private lastMethod = '';
@@ -57,20 +89,21 @@ export class Incoming {
   }
 
   /**
-   * Holds FRAME back when maxInFlight requests are running (a whole chunk of
-   * requests arrives at once), keeping the order of everything after it.
+   * Holds FRAME back when it is work (a request or a notification) and the
+   * handlers are at their limit, or earlier work is held: order is kept.
    * Returns false when the frame should be handled now.
    */
   hold(frame: Frame): boolean {
-    if (
-      this.backlog.length === 0 &&
-      (frame.kind !== Kind.REQUEST || (this.calls?.size ?? 0) < this.options.maxInFlight)
-    ) {
-      return false;
-    }
-    this.backlog.push(frame);
-    this.link.setReadPause(ReadPause.InFlight, true);
+    const kind = frame.kind;
+    if (kind !== Kind.REQUEST && kind !== Kind.NOTIFY) return false;
+    if (this.backlog.length === 0 && this.running < this.options.maxInFlight) return false;
+    this.holdBack(frame);
     return true;
+  }
+
+  /** The server-wide handler budget has room again (ServerBudget calls this). */
+  handlerRoom(): void {
+    if (this.backlog.length > 0) this.drainBacklog();
   }
 
   onRequest(frame: Frame): void {
@@ -86,6 +119,10 @@ export class Incoming {
     const handler = this.options.lookup?.(method);
     if (handler === undefined) {
       this.sendError(id, new IpcError(ErrorCodes.NO_METHOD, `no method "${method}"`));
+      return;
+    }
+    if (!this.takeSlot()) {
+      this.holdBack(frame);
       return;
     }
     const call = new IncomingCall(id, method, this.peer);
@@ -116,28 +153,58 @@ export class Incoming {
       this.options.onNotify?.(name, data);
       return;
     }
-    const logFailure = (error: unknown) =>
+    if (!this.takeSlot()) {
+      this.holdBack(frame);
+      return;
+    }
+    const done = () => this.settled();
+    const failed = (error: unknown) => {
       debug(
         'connection %d: notification handler "%s" failed: %s',
         this.link.id,
         name,
         (error as Error)?.message,
       );
+      done();
+    };
+    let result: unknown;
     try {
-      const result = handler(data, new IncomingCall(0, name, this.peer));
-      if (isThenable(result)) result.then(undefined, logFailure);
+      result = handler(data, new IncomingCall(0, name, this.peer));
     } catch (error) {
-      logFailure(error);
+      failed(error);
+      return;
     }
+    // A notification handler that is still running counts against the limits like a request.
+    if (isThenable(result)) result.then(done, failed);
+    else done();
   }
 
   onCancel(id: number): void {
     const call = this.calls?.get(id);
-    if (call === undefined || call.done) return; // already answered: the race is normal
+    if (call === undefined) {
+      // Not started yet: it leaves the backlog unrun.
+      const at = this.backlog.findIndex((frame) => frame.kind === Kind.REQUEST && frame.id === id);
+      if (at < 0) return; // already answered: the race is normal
+      const [frame] = this.backlog.splice(at, 1);
+      this.heldBytes -= frame!.buffer.length;
+      this.link.inputChanged();
+      this.sendError(
+        id,
+        new IpcError(
+          ErrorCodes.ABORTED,
+          `"${this.methodOf(frame!)}" was cancelled by the caller before it ran`,
+        ),
+      );
+      this.afterBacklogChange();
+      return;
+    }
+    if (call.done) return;
     const reason = new IpcError(ErrorCodes.ABORTED, `"${call.method}" was cancelled by the caller`);
-    this.complete(call);
+    call.done = true;
+    this.calls?.delete(id);
     call.abort(reason);
     this.sendError(id, reason);
+    this.link.checkIdle();
   }
 
   /** The connection is gone: every running handler's signal fires. */
@@ -153,6 +220,47 @@ export class Incoming {
     }
     this.calls?.clear();
     this.backlog = [];
+    this.heldBytes = 0;
+    this.options.budget?.forgetHandlerWaiter(this);
+  }
+
+  /** One handler slot, per connection and server-wide; false (and called back later) when none is free. */
+  private takeSlot(): boolean {
+    if (this.running >= this.options.maxInFlight) return false;
+    const budget = this.options.budget;
+    if (budget !== undefined && !budget.takeHandler(this)) return false;
+    this.running++;
+    return true;
+  }
+
+  /** A handler finished either way: its slot goes to what waits, here or on another connection. */
+  private settled(): void {
+    this.running--;
+    this.options.budget?.releaseHandler();
+    if (this.backlog.length > 0) this.drainBacklog();
+    this.link.checkIdle();
+  }
+
+  private holdBack(frame: Frame): void {
+    const held = new HeldFrame(
+      frame.kind,
+      frame.flags,
+      frame.id,
+      frame.metaLength,
+      Buffer.from(frame.buffer.subarray(frame.start, frame.end)),
+    );
+    this.backlog.push(held);
+    this.heldBytes += held.buffer.length;
+    this.link.inputChanged();
+    if (this.heldBytes > HOLD_MAX_BYTES || this.backlog.length > this.options.maxInFlight) {
+      this.link.setReadPause(ReadPause.InFlight, true);
+    }
+  }
+
+  private afterBacklogChange(): void {
+    if (this.heldBytes <= HOLD_MAX_BYTES >>> 1 && this.backlog.length <= this.options.maxInFlight >>> 1) {
+      this.link.setReadPause(ReadPause.InFlight, false);
+    }
   }
 
   private register(call: IncomingCall): void {
@@ -164,7 +272,10 @@ export class Incoming {
   dispatch: (frame: Frame) => void = () => {};
 
   private finish(call: IncomingCall, value: unknown): void {
-    if (call.done) return;
+    if (call.done) {
+      this.release(call); // after a cancel or a close: nothing to send, the slot to give back
+      return;
+    }
     if (isStreamResult(value)) {
       this.register(call);
       void this.streamOut(call, value);
@@ -183,34 +294,55 @@ export class Incoming {
   }
 
   private finishError(call: IncomingCall, error: unknown): void {
-    if (call.done) return;
+    if (call.done) {
+      this.release(call);
+      return;
+    }
     this.complete(call);
     debug('connection %d: handler "%s" failed: %s', this.link.id, call.method, (error as Error)?.message);
     this.link.message(Kind.ERROR, call.id, '', toWireError(error, true));
   }
 
+  /** Nothing more is sent for CALL, and its slot is given back. */
   private complete(call: IncomingCall): void {
     call.done = true;
     this.calls?.delete(call.id);
-    if (this.backlog.length > 0) this.drainBacklog();
-    this.link.checkIdle();
+    this.release(call);
   }
 
-  /** Handles held frames while there is room; resumes reading once none are left. */
+  /**
+   * Gives CALL's handler slot back, once. A cancelled call, or one whose
+   * connection closed, keeps its slot until its handler settles: a handler
+   * that ignores its signal still runs, and still counts.
+   */
+  private release(call: IncomingCall): void {
+    if (call.released) return;
+    call.released = true;
+    this.settled();
+  }
+
+  /** Handles held frames while there is room; reading resumes once few are left. */
   private drainBacklog(): void {
     if (this.drainingBacklog) return;
     this.drainingBacklog = true;
     try {
       while (this.backlog.length > 0 && this.link.writable) {
-        const next = this.backlog[0]!;
-        if (next.kind === Kind.REQUEST && (this.calls?.size ?? 0) >= this.options.maxInFlight) return;
-        this.backlog.shift();
+        if (this.running >= this.options.maxInFlight) break;
+        const next = this.backlog.shift()!;
+        this.heldBytes -= next.buffer.length;
+        const before = this.backlog.length;
         this.dispatch(next);
+        // Held again (the server-wide budget is spent): it went back to the end; put it first.
+        if (this.backlog.length > before) {
+          this.backlog.unshift(this.backlog.pop()!);
+          break;
+        }
       }
     } finally {
       this.drainingBacklog = false;
     }
-    if (this.backlog.length === 0) this.link.setReadPause(ReadPause.InFlight, false);
+    this.link.inputChanged();
+    this.afterBacklogChange();
   }
 
   private async streamOut(call: IncomingCall, iterable: AsyncIterable<unknown>): Promise<void> {
@@ -219,12 +351,18 @@ export class Incoming {
     try {
       for (;;) {
         const step = await iterator.next();
-        if (call.done || !this.link.writable) return;
+        if (call.done || !this.link.writable) {
+          this.release(call);
+          return;
+        }
         if (step.done) break;
         this.link.message(Kind.STREAM_ITEM, call.id, '', step.value);
         if (!this.link.ready) await this.link.waitDrain();
       }
-      if (call.done) return;
+      if (call.done) {
+        this.release(call);
+        return;
+      }
       this.complete(call);
       this.link.message(Kind.STREAM_END, call.id, '', undefined);
     } catch (error) {

@@ -5,6 +5,8 @@ export enum ReadPause {
   InFlight = 1,
   WriteBackpressure = 2,
   SlowStreamReader = 4,
+  /** The server-wide budget for buffered input is spent. */
+  InputBudget = 8,
 }
 
 /** What the request bookkeeping (incoming.ts, outgoing.ts) needs from its connection. */
@@ -25,4 +27,6 @@ export interface Link {
   setReadPause(reason: ReadPause, on: boolean): void;
   /** Called when requests finish either way, so a graceful close can proceed. */
   checkIdle(): void;
+  /** The bytes held back in the backlog changed (the input budget counts them). */
+  inputChanged(): void;
 }

@@ -21,13 +21,23 @@ class DecodedFrame implements Frame {
 export interface FrameDecoderOptions {
   /** Largest body (meta + data) accepted; checked on the header, before allocating. @default 64 MiB */
   maxFrameBytes?: number;
+  /**
+   * A body split across chunks and at most this large is allocated whole when
+   * its header arrives (so a reader can read straight into it: bodyRemainder).
+   * A larger one is kept as the pieces that arrive, and joined once complete:
+   * a header alone, announcing 64 MiB, then costs nothing. @default Infinity
+   */
+  preallocateBytes?: number;
 }
 
 /**
  * Incremental decoder: push chunks in as they arrive, whole frames come out
  * through `onFrame`. No I/O, no timers. A frame that lies whole inside one
  * chunk is handed out as a view of it (no copy); one split across chunks is
- * assembled into a buffer allocated once at its final size (one copy).
+ * assembled into a buffer allocated once at its final size (one copy): when
+ * its header arrives if it is at most `preallocateBytes`, else from the pieces
+ * held as they came, once the last one is in (memory follows the bytes sent,
+ * not the bytes announced).
  * After it throws, the decoder is unusable: the caller closes the connection.
  */
 export class FrameDecoder {
@@ -39,6 +49,10 @@ export class FrameDecoder {
   private headerFilled = 0;
   private body: Buffer | null = null;
   private bodyFilled = 0;
+  private readonly preallocateBytes: number;
+  /** The pieces of a body larger than preallocateBytes (views of the chunks they came in), and its length. */
+  private pieces: Buffer[] | null = null;
+  private piecesLength = 0;
   private kind = 0;
   private flags = 0;
   private id = 0;
@@ -48,6 +62,7 @@ export class FrameDecoder {
   constructor(onFrame: (frame: Frame) => void, options: FrameDecoderOptions = {}) {
     this.onFrame = onFrame;
     this.limit = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.preallocateBytes = options.preallocateBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** The largest body accepted in the headers still to come. */
@@ -65,9 +80,10 @@ export class FrameDecoder {
     this.limitName = name;
   }
 
-  /** Bytes of a partial frame held right now (0 between frames). */
+  /** Bytes of a partial frame held right now (0 between frames); a preallocated body counts whole. */
   get buffered(): number {
-    return this.body === null ? this.headerFilled : HEADER_SIZE + this.bodyFilled;
+    if (this.pieces !== null) return HEADER_SIZE + this.bodyFilled;
+    return this.body === null ? this.headerFilled : HEADER_SIZE + this.body.length;
   }
 
   /**
@@ -76,14 +92,16 @@ export class FrameDecoder {
    * it (then call bodyWritten) instead of reading elsewhere and pushing a copy.
    */
   bodyRemainder(): Buffer | undefined {
-    return this.body === null ? undefined : this.body.subarray(this.bodyFilled);
+    return this.body === null || this.pieces !== null ? undefined : this.body.subarray(this.bodyFilled);
   }
 
   /** `bytes` were written at the start of the last bodyRemainder(). */
   bodyWritten(bytes: number): void {
     if (this.failed) throw this.failed;
     const body = this.body;
-    if (body === null || bytes > body.length - this.bodyFilled) throw new RangeError('no room for that body');
+    if (body === null || this.pieces !== null || bytes > body.length - this.bodyFilled) {
+      throw new RangeError('no room for that body');
+    }
     this.filled(body, bytes);
   }
 
@@ -92,6 +110,14 @@ export class FrameDecoder {
     const end = chunk.length;
     let offset = 0;
     while (offset < end) {
+      if (this.pieces !== null) {
+        const take = Math.min(this.piecesLength - this.bodyFilled, end - offset);
+        this.pieces.push(chunk.subarray(offset, offset + take));
+        offset += take;
+        this.bodyFilled += take;
+        if (this.bodyFilled === this.piecesLength) this.joinPieces();
+        continue;
+      }
       if (this.body !== null) {
         const need = this.body.length - this.bodyFilled;
         const take = Math.min(need, end - offset);
@@ -117,6 +143,10 @@ export class FrameDecoder {
       if (end - offset >= bodyLength) {
         offset += bodyLength;
         this.emit(chunk, offset - bodyLength, offset);
+      } else if (bodyLength > this.preallocateBytes) {
+        this.pieces = [];
+        this.piecesLength = bodyLength;
+        this.bodyFilled = 0;
       } else {
         this.body = Buffer.allocUnsafe(bodyLength);
         this.bodyFilled = 0;
@@ -155,6 +185,13 @@ export class FrameDecoder {
     this.bodyFilled += bytes;
     if (this.bodyFilled < body.length) return;
     this.body = null;
+    this.bodyFilled = 0;
+    this.emit(body, 0, body.length);
+  }
+
+  private joinPieces(): void {
+    const body = Buffer.concat(this.pieces!, this.piecesLength);
+    this.pieces = null;
     this.bodyFilled = 0;
     this.emit(body, 0, body.length);
   }

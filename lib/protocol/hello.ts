@@ -86,3 +86,55 @@ export function tokenMatches(expected: string, given: string | undefined): boole
   const b = createHash('sha256').update(given).digest();
   return timingSafeEqual(a, b);
 }
+
+/**
+ * What a client's connect or call fails with when its hello does not go
+ * through: the server's own reason when it gave one (ERR_IPC_AUTH,
+ * ERR_IPC_VERSION, a bad frame...), else ERR_IPC_CONNECT. A connection that
+ * closes during the hello never reports ERR_IPC_CLOSED: nothing was open.
+ */
+export function helloFailure(error: IpcError | undefined): IpcError {
+  if (error !== undefined && error.code !== ErrorCodes.CLOSED) return error;
+  return new IpcError(
+    ErrorCodes.CONNECT,
+    error === undefined
+      ? 'the server closed the connection during the hello'
+      : `the server closed the connection during the hello: ${error.message}`,
+    error === undefined ? {} : { cause: error },
+  );
+}
+
+/**
+ * A peer's first bytes, when they show it speaks something else: every
+ * unixipc connection starts with a HELLO frame under 64 KiB, whose first
+ * byte is 0. Undefined when they could be unixipc (the decoder judges).
+ */
+export function foreignProtocol(first: Buffer): string | undefined {
+  if (first.length === 0 || first[0] === 0) return undefined;
+  if (first[0] === 0x16 && first[1] === 0x03)
+    return 'the peer does not speak unixipc: it began a TLS handshake';
+  const head = first.subarray(0, 32).toString('latin1');
+  const printable = /^[\x20-\x7e\r\n\t]+/.exec(head)?.[0] ?? '';
+  if (printable.length >= 4) {
+    return `the peer does not speak unixipc: it sent text (${JSON.stringify(printable.split(/\r?\n/)[0])}...), perhaps HTTP or another protocol`;
+  }
+  return undefined;
+}
+
+/**
+ * A framing error before the hello, reworded when the peer's first bytes show
+ * it speaks another protocol (HTTP reads as "frame of 1213486160 bytes"). The
+ * code stays: a peer that does speak unixipc can still tell what went wrong.
+ */
+export function explainForeign(error: IpcError, first: Buffer | undefined): IpcError {
+  if (
+    first === undefined ||
+    (error.code !== ErrorCodes.FRAME_TOO_LARGE && error.code !== ErrorCodes.BAD_FRAME)
+  ) {
+    return error;
+  }
+  const foreign = foreignProtocol(first);
+  return foreign === undefined
+    ? error
+    : new IpcError(error.code, `${foreign} (${error.message})`, { cause: error });
+}

@@ -1,13 +1,21 @@
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { crypto, dirname, fsp, join, net } from '../builtins.ts';
+import { crypto, dirname, fs, fsp, join } from '../builtins.ts';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
-import { DESCRIPTOR_VERSION, newToken, writeDescriptorTemp } from './descriptor.ts';
+import {
+  DESCRIPTOR_MAX_BYTES,
+  DESCRIPTOR_VERSION,
+  newToken,
+  readDescriptor,
+  writeDescriptorTemp,
+} from './descriptor.ts';
 import { inspectPath } from './inspect.ts';
-import { type Listener, listenServer, NetListener } from './listener.ts';
-import { acquirePathLock } from './lock.ts';
+import { createNetServer, type Listener, listenServer, NetListener } from './listener.ts';
+import { acquirePathLock, pidAlive } from './lock.ts';
 import { reachableOverUnix, shortAddress } from './socket-path.ts';
+import { probe } from './sockets.ts';
+import { checkServeDir, ownerAndMode, permissionCulprit, trustedUids } from './trust.ts';
 
 export interface BindOptions {
   transport: 'auto' | 'unix' | 'tcp';
@@ -18,6 +26,8 @@ export interface BindOptions {
   allowSharedDir?: boolean | undefined;
   /** How long to wait for another process that is binding the same path. @default 5000 */
   lockTimeout?: number | undefined;
+  /** Owners trusted besides this user and root, for the directory chain. */
+  trustUid?: number | readonly number[] | undefined;
 }
 
 /** Errors after which AF_UNIX cannot serve this path but TCP can (under 'auto'). */
@@ -30,22 +40,33 @@ const FALLBACK_CODES = new Set([
   'EPERM',
 ]);
 
+/** Words for the system errors binding meets, so a message never shows our temporary names. */
+const SYSTEM_WORDS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a component of the path is not a directory',
+  ELOOP: 'too many symlinks on the way',
+  EMFILE: 'this process has too many files open',
+  ENFILE: 'the system has too many files open',
+};
+
 function listenError(path: string, what: string, cause: unknown): IpcError {
   const code = systemCode(cause);
-  return new IpcError(
-    ErrorCodes.LISTEN,
-    `cannot ${what} ${path}${code ? ` (${code})` : ''}: ${(cause as Error)?.message}`,
-    {
-      cause,
-    },
-  );
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? `permission denied: ${writeCulprit(dirname(path))}`
+      : code !== undefined
+        ? `${SYSTEM_WORDS[code] ?? (cause as Error).message.split(/ [/@]/)[0]} (${code})`
+        : String((cause as Error)?.message ?? cause);
+  return new IpcError(ErrorCodes.LISTEN, `cannot ${what} ${path}: ${why}`, { cause });
 }
 
 /**
- * Creates the parent directory (0700) if missing and refuses one that other
- * users could write to: they could replace our socket with theirs.
+ * Creates the parent directory (0700) if missing, then checks the directory
+ * chain (trust.ts): a directory others control could have our socket replaced
+ * with theirs, and every client would talk to them.
  */
-async function prepareDir(dir: string, allowShared: boolean): Promise<void> {
+async function prepareDir(dir: string, options: BindOptions): Promise<void> {
   let mkdirError: unknown;
   try {
     await fsp().mkdir(dir, { recursive: true, mode: 0o700 });
@@ -67,14 +88,10 @@ async function prepareDir(dir: string, allowShared: boolean): Promise<void> {
       cause: mkdirError,
     });
   }
-  const sticky = (st.mode & 0o1000) !== 0;
-  if (!allowShared && (st.mode & 0o022) !== 0 && !sticky) {
-    throw new IpcError(
-      ErrorCodes.LISTEN,
-      `refusing to create a socket in ${dir} (mode ${(st.mode & 0o7777).toString(8)}): other users can write ` +
-        'there and could replace it; use a private directory or pass { allowSharedDir: true }',
-    );
-  }
+  checkServeDir(dir, {
+    trusted: trustedUids(options.trustUid),
+    allowShared: options.allowSharedDir === true,
+  });
 }
 
 /** Removes PATH only if it is still the file we inspected; false if it changed meanwhile. */
@@ -145,7 +162,7 @@ async function bindUnix(path: string, options: BindOptions): Promise<Listener | 
       `${path}: the directory name is too long for a socket address`,
     );
   }
-  const server = net().createServer();
+  const server = createNetServer();
   try {
     await listenServer(server, { path: short.address, backlog: options.backlog });
   } catch (error) {
@@ -182,7 +199,7 @@ async function bindUnix(path: string, options: BindOptions): Promise<Listener | 
 
 /** The fallback: TCP on 127.0.0.1 and a descriptor file (port, token) at the path. */
 async function bindTcp(path: string, options: BindOptions): Promise<Listener | undefined> {
-  const server = net().createServer();
+  const server = createNetServer();
   try {
     await listenServer(server, { host: '127.0.0.1', port: 0, backlog: options.backlog });
   } catch (error) {
@@ -238,9 +255,10 @@ async function bindTcp(path: string, options: BindOptions): Promise<Listener | u
  * when its holder dies serialises them).
  */
 export async function bindPath(path: string, options: BindOptions): Promise<Listener> {
-  await prepareDir(dirname(path), options.allowSharedDir === true);
+  await prepareDir(dirname(path), options);
   const unlock = await acquirePathLock(path, options.lockTimeout ?? 5_000);
   try {
+    await removeStaleTemporaries(dirname(path));
     for (let round = 0; round < 5; round++) {
       if (!(await clearPath(path))) continue;
       let useTcp = options.transport === 'tcp';
@@ -273,5 +291,61 @@ export async function bindPath(path: string, options: BindOptions): Promise<List
     throw new IpcError(ErrorCodes.ADDR_IN_USE, `${path}: the path kept changing while binding; try again`);
   } finally {
     await unlock();
+  }
+}
+
+/** Why this user may not create a file in DIR, in words. */
+function writeCulprit(dir: string): string {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (st !== undefined) return `you cannot create files in ${dir} (${ownerAndMode(st)})`;
+    return permissionCulprit(join(dir, 'x'));
+  }
+  return `the system refused (${dir} is writable by you)`;
+}
+
+/** Names unixipc gives its temporary files: `.uipc-<12 hex>` sockets, `.uipc-<12 hex>.tmp` files. */
+const TEMPORARY = /^\.uipc-[0-9a-f]{12}(\.tmp)?$/;
+/** Descriptor temporaries of versions before 0.2: `.NAME.<8 hex>.tmp`. */
+const OLD_DESCRIPTOR_TEMPORARY = /^\..+\.[0-9a-f]{8}\.tmp$/;
+/** A temporary file lives milliseconds; one this old was left by a process that died mid-bind. */
+const TEMPORARY_MAX_AGE_MS = 60_000;
+
+/**
+ * Removes the temporaries that a process killed in the middle of a bind left in
+ * DIR (a SIGKILL runs no cleanup): only files of ours by name and owner, and
+ * only stale ones (a socket that refuses connections, a descriptor whose pid is
+ * gone, any other temporary older than a minute). Runs under the bind lock.
+ */
+async function removeStaleTemporaries(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fsp().readdir(dir);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const old = OLD_DESCRIPTOR_TEMPORARY.test(name);
+    if (!TEMPORARY.test(name) && !old) continue;
+    const path = join(dir, name);
+    const st = await fsp()
+      .lstat(path)
+      .catch(() => undefined);
+    if (st === undefined || (uid !== undefined && st.uid !== uid)) continue;
+    let stale = false;
+    if (st.isSocket() && !old) {
+      stale = (await probe({ path })) === 'dead';
+    } else if (st.isFile()) {
+      const descriptor =
+        st.size <= DESCRIPTOR_MAX_BYTES ? await readDescriptor(path).catch(() => undefined) : undefined;
+      if (descriptor !== undefined && descriptor.pid > 0) stale = !pidAlive(descriptor.pid);
+      else if (!old) stale = Date.now() - st.mtimeMs > TEMPORARY_MAX_AGE_MS;
+    }
+    if (stale && (await unlinkIfSame(path, st).catch(() => false))) {
+      debug('bind %s: removed %s, left by a process that died mid-bind', dir, name);
+    }
   }
 }

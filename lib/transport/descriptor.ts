@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { basename, crypto, dirname, fsp, join } from '../builtins.ts';
+import { crypto, dirname, fsp, join } from '../builtins.ts';
 
 /**
  * The file a TCP-fallback server leaves at a path-style endpoint, so that
@@ -60,7 +60,7 @@ export async function writeDescriptorTemp(
   path: string,
   descriptor: Descriptor,
 ): Promise<{ tempPath: string; handle: FileHandle }> {
-  const tempPath = join(dirname(path), `.${basename(path)}.${crypto().randomBytes(4).toString('hex')}.tmp`);
+  const tempPath = join(dirname(path), `.uipc-${crypto().randomBytes(6).toString('hex')}.tmp`);
   const handle = await fsp().open(tempPath, 'wx', 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(descriptor)}\n`);

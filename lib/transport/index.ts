@@ -1,17 +1,27 @@
 import type { Stats } from 'node:fs';
-import { fs, net } from '../builtins.ts';
+import { fs } from '../builtins.ts';
 import { type Endpoint, formatEndpoint } from '../endpoint.ts';
-import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
+import { ErrorCodes, IpcError, isIpcError, systemCode } from '../errors.ts';
 import { type BindOptions, bindPath } from './bind.ts';
 import { DESCRIPTOR_MAX_BYTES, parseDescriptor } from './descriptor.ts';
-import { type Listener, listenServer, NetListener } from './listener.ts';
+import { createNetServer, type Listener, listenServer, NetListener } from './listener.ts';
 import { isAbstract } from './socket-path.ts';
 import { connectSocket, type OnReadOpts, type Socket } from './sockets.ts';
+import {
+  type ClientTrust,
+  checkDescriptorMode,
+  checkServerPath,
+  checkTcpPeer,
+  isLoopback,
+  permissionCulprit,
+  trustedUids,
+} from './trust.ts';
 
 export type { BindOptions } from './bind.ts';
 export type { Listener } from './listener.ts';
 export { reachableOverUnix, SUN_PATH_MAX } from './socket-path.ts';
 export type { Socket } from './sockets.ts';
+export { type ClientTrust, readTcpTable, socketUid, trustedUids } from './trust.ts';
 
 export interface ListenOptions extends BindOptions {
   /** For explicit tcp:// endpoints: require this token in the hello. */
@@ -24,7 +34,7 @@ async function listenPlain(
   where: string,
   backlog: number | undefined,
 ) {
-  const server = net().createServer();
+  const server = createNetServer();
   try {
     await listenServer(server, { ...address, backlog });
   } catch (error) {
@@ -58,7 +68,7 @@ export async function listen(endpoint: Endpoint, options: ListenOptions): Promis
         `transport 'tcp' needs a filesystem path for its descriptor`,
       );
     }
-    const server = await listenPlain({ path: endpoint.path }, JSON.stringify(endpoint.path), options.backlog);
+    const server = await listenPlain({ path: endpoint.path }, displayPath(endpoint.path), options.backlog);
     return new NetListener(server, 'unix', formatEndpoint(endpoint), undefined);
   }
   return bindPath(endpoint.path, options);
@@ -84,8 +94,8 @@ function connectError(where: string, error: unknown, stale: string): IpcError {
       ? stale
       : code === 'ENOENT'
         ? 'no such file: is the server running?'
-        : code === 'EACCES'
-          ? 'permission denied (the socket belongs to another user or its mode forbids you)'
+        : code === 'EACCES' && !isAbstract(where)
+          ? `permission denied: ${permissionCulprit(where)}`
           : code === 'ETIMEDOUT'
             ? 'timed out'
             : code === 'EAGAIN'
@@ -101,12 +111,19 @@ export interface DialOptions {
   onread?: OnReadOpts | undefined;
   /**
    * Bytes to queue on the socket before it is connected (call()'s hello and
-   * request), written once the token for that socket is known.
+   * request), written once the token for that socket is known. Over a
+   * descriptor's TCP port, written once the peer is known to be trusted.
    */
   opening?: Opening | undefined;
+  /** Whose sockets and descriptors to trust (default: this user and root). */
+  trust?: ClientTrust | undefined;
 }
 
-/** Connects to an endpoint; a path may hold a socket or a TCP descriptor. */
+/**
+ * Connects to an endpoint; a path may hold a socket or a TCP descriptor.
+ * Before a byte is sent to a path, what is there (and every directory above
+ * it) must belong to a trusted uid (trust.ts): ERR_IPC_UNTRUSTED otherwise.
+ */
 export async function dial(
   endpoint: Endpoint,
   timeoutMs: number,
@@ -124,46 +141,93 @@ export async function dial(
   }
   const path = endpoint.path;
   const stale = 'connection refused: nothing is listening (a stale socket?)';
-  let refused: unknown;
-  try {
-    // Connect first and look at the file only if that fails: a CLI's one call stays one syscall
-    // away from its answer, and no fs/promises call wakes libuv's thread pool in a fresh process.
-    return {
-      socket: await connectSocket({ path }, timeoutMs, onread, greet(token)),
-      transport: 'unix',
-      token,
-    };
-  } catch (error) {
-    const code = systemCode(error);
-    if (code !== 'ECONNREFUSED' && code !== 'ENOTSOCK' && code !== 'ENAMETOOLONG') {
-      throw connectError(path, error, stale);
-    }
-    refused = error;
+  if (isAbstract(path) || process.platform === 'win32') {
+    // No file to check: like tcp://, an abstract name or a pipe is the caller's explicit choice.
+    const socket = await connectSocket({ path }, timeoutMs, onread, greet(token)).catch((error) => {
+      throw connectError(displayPath(path), error, stale);
+    });
+    return { socket, transport: 'unix', token };
   }
-  if (isAbstract(path) || process.platform === 'win32') throw connectError(path, refused, stale);
-  let st: Stats;
+  const trust = options.trust ?? defaultTrust();
+  let st: Stats | undefined;
   try {
-    st = fs.statSync(path);
+    st = checkServerPath(path, trust);
   } catch (error) {
+    if (isIpcError(error)) throw error;
     throw connectError(path, error, stale);
   }
-  if (st.isSocket()) throw connectError(path, refused, stale);
-  if (st.isFile() && st.size <= DESCRIPTOR_MAX_BYTES) {
-    const descriptor = parseDescriptor(readTextSync(path));
-    if (descriptor !== undefined) {
-      const where = `${path} (tcp://${descriptor.host}:${descriptor.port})`;
-      const socket = await connectSocket(descriptor, timeoutMs, onread, greet(descriptor.token)).catch(
-        (error) => {
-          throw connectError(where, error, 'its server is gone (a stale TCP descriptor)');
-        },
-      );
-      return { socket, transport: 'tcp', token: descriptor.token };
-    }
+  if (st === undefined) throw connectError(path, enoent(path), stale);
+  if (st.isSocket()) {
+    const socket = await connectSocket({ path }, timeoutMs, onread, greet(token)).catch((error) => {
+      throw connectError(path, error, stale);
+    });
+    return { socket, transport: 'unix', token };
   }
-  throw new IpcError(
-    ErrorCodes.CONNECT,
-    `cannot connect to ${path}: it is ${st.isDirectory() ? 'a directory' : 'a file'}, not a socket or a unixipc descriptor`,
-  );
+  const descriptor =
+    st.isFile() && st.size <= DESCRIPTOR_MAX_BYTES ? parseDescriptor(readTextSync(path)) : undefined;
+  if (descriptor === undefined) {
+    throw new IpcError(
+      ErrorCodes.CONNECT,
+      `cannot connect to ${path}: it is ${st.isDirectory() ? 'a directory' : 'a file'}, not a socket or a unixipc descriptor`,
+    );
+  }
+  checkDescriptorMode(path, st, trust);
+  const where = `${path} (tcp://${descriptor.host}:${descriptor.port})`;
+  if (!isLoopback(descriptor.host)) {
+    throw new IpcError(
+      ErrorCodes.UNTRUSTED,
+      `refusing ${where}: a descriptor may only point at loopback (127.0.0.0/8 or ::1), not ${descriptor.host}`,
+    );
+  }
+  // Nothing is queued before the connect here: first make sure the port is still our server's.
+  const socket = await connectSocket(descriptor, timeoutMs, onread).catch((error) => {
+    throw connectError(where, error, 'its server is gone (a stale TCP descriptor)');
+  });
+  try {
+    checkTcpPeer(
+      where,
+      { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      { address: socket.remoteAddress ?? descriptor.host, port: descriptor.port },
+      trust,
+    );
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+  opening?.(socket, descriptor.token);
+  return { socket, transport: 'tcp', token: descriptor.token };
+}
+
+let cachedTrust: ClientTrust | undefined;
+
+function defaultTrust(): ClientTrust {
+  cachedTrust ??= { trusted: trustedUids(undefined), allowSharedDescriptor: false, allowSharedDir: false };
+  return cachedTrust;
+}
+
+/** The trust a client's options ask for (this user and root, plus what they name). */
+export function clientTrust(options: {
+  trustUid?: number | readonly number[] | undefined;
+  allowSharedDescriptor?: boolean | undefined;
+  allowSharedDir?: boolean | undefined;
+}): ClientTrust {
+  if (options.trustUid === undefined && !options.allowSharedDescriptor && !options.allowSharedDir) {
+    return defaultTrust();
+  }
+  return {
+    trusted: trustedUids(options.trustUid),
+    allowSharedDescriptor: options.allowSharedDescriptor === true,
+    allowSharedDir: options.allowSharedDir === true,
+  };
+}
+
+function enoent(path: string): Error {
+  return Object.assign(new Error(`no such file: ${path}`), { code: 'ENOENT' });
+}
+
+/** An abstract name as people write it ("\\0name" would print a raw NUL). */
+export function displayPath(path: string): string {
+  return isAbstract(path) ? `@${path.slice(1)} (abstract)` : path;
 }
 
 function readTextSync(path: string): string {

@@ -45,9 +45,9 @@ export async function inspectPath(path: string): Promise<PathState> {
   if (st.isFile() && st.size <= DESCRIPTOR_MAX_BYTES) {
     const descriptor = await readDescriptor(path).catch(() => undefined);
     if (descriptor) {
+      // A descriptor without a pid (another implementation, an older version) is judged by its port alone.
       const alive =
-        descriptor.pid > 0 &&
-        pidAlive(descriptor.pid) &&
+        (descriptor.pid <= 0 || pidAlive(descriptor.pid)) &&
         (await probe({ host: descriptor.host, port: descriptor.port })) === 'live';
       return { state: alive ? 'live' : 'stale', kind: 'descriptor', stat: st, descriptor };
     }

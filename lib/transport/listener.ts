@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'node:net';
-import { fsp } from '../builtins.ts';
+import { fsp, net } from '../builtins.ts';
 import { debug } from '../debug.ts';
 import { systemCode } from '../errors.ts';
 import { removeOnExit } from './exit-cleanup.ts';
@@ -30,6 +30,34 @@ export interface OwnedPath {
   token?: string;
 }
 
+const EARLY = Symbol('early connections');
+type Collecting = Server & { [EARLY]?: { sockets: Socket[]; collect: (socket: Socket) => void } };
+
+/**
+ * A server that keeps the connections it accepts before a NetListener takes it
+ * over: a bind has awaits (chmod, link) between listen() and then, and a client
+ * that connects in that window must not be left hanging.
+ */
+export function createNetServer(): Server {
+  const server = net().createServer() as Collecting;
+  const sockets: Socket[] = [];
+  const collect = (socket: Socket) => {
+    socket.on('error', () => {});
+    sockets.push(socket);
+  };
+  server[EARLY] = { sockets, collect };
+  server.on('connection', collect);
+  return server;
+}
+
+function adoptEarly(server: Collecting): Socket[] {
+  const early = server[EARLY];
+  if (early === undefined) return [];
+  server.removeListener('connection', early.collect);
+  delete server[EARLY];
+  return early.sockets;
+}
+
 export function listenServer(
   server: Server,
   options:
@@ -53,6 +81,8 @@ export class NetListener implements Listener {
   readonly token: string | undefined;
   private closing: Promise<void> | undefined;
   private readonly forgetOnExit: () => void;
+  private handler: ((socket: Socket) => void) | undefined;
+  private early: Socket[] = [];
 
   constructor(
     private readonly server: Server,
@@ -65,13 +95,32 @@ export class NetListener implements Listener {
     this.token = owned?.token ?? token;
     this.forgetOnExit = owned ? removeOnExit(owned) : () => {};
     server.on('error', (error) => debug('listener %s: %s', endpoint, error.message));
+    this.early = adoptEarly(server);
+    server.on('connection', (socket: Socket) => this.accepted(socket));
   }
 
+  /**
+   * The listener accepts from the moment it is bound, before the server layer
+   * has said where connections go: those that arrive meanwhile wait here.
+   */
   onConnection(handler: (socket: Socket) => void): void {
-    this.server.on('connection', (socket: Socket) => {
+    const early = this.early;
+    this.handler = handler;
+    this.early = [];
+    for (const socket of early) {
       if (this.transport === 'tcp') socket.setNoDelay(true);
-      handler(socket);
-    });
+      if (!socket.destroyed) handler(socket);
+    }
+  }
+
+  private accepted(socket: Socket): void {
+    if (this.transport === 'tcp') socket.setNoDelay(true);
+    if (this.handler !== undefined) {
+      this.handler(socket);
+      return;
+    }
+    socket.on('error', () => {});
+    this.early.push(socket);
   }
 
   async ownsPath(): Promise<boolean> {

@@ -7,6 +7,8 @@ export type { OnReadOpts, Socket };
 
 export type Target = { path: string } | { host: string; port: number };
 
+function ignore(): void {}
+
 /**
  * Called on each new socket right after connect() is issued, before it is
  * connected: what it writes is queued, and Node writes it in its own handling
@@ -32,6 +34,10 @@ function attempt(
       'path' in target
         ? net().connect({ path: short!.address, onread })
         : net().connect({ port: target.port, host: target.host, onread });
+    // Never without an 'error' listener, also after the connect and before whoever takes the socket
+    // listens: an EPIPE from a write queued before the connect must not crash the process. Who takes
+    // it reads `socket.errored` if it finds the socket destroyed already.
+    socket.on('error', ignore);
     // Before the first write: a TCP frame must not wait for Nagle.
     if (!('path' in target)) socket.setNoDelay(true);
     greet?.(socket);

@@ -20,6 +20,7 @@ function setup() {
     waitDrain: () => Promise.resolve(),
     setReadPause: () => {},
     checkIdle: () => {},
+    inputChanged: () => {},
   };
   // No default timeout: nothing here waits on a timer.
   const outgoing = new Outgoing(link, 0);
