@@ -1,4 +1,4 @@
-import { abortedError, closedError, timeoutError } from './connection/pending.ts';
+import { abortedError, closedError, timeoutError, tooMuchError } from './connection/pending.ts';
 import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError, systemCode } from './errors.ts';
@@ -20,7 +20,10 @@ import {
   readServerHello,
   toWireError,
 } from './protocol/index.ts';
-import { dial, type Socket } from './transport/index.ts';
+import { clientTrust, dial, type Socket } from './transport/index.ts';
+
+/** As DEFAULT_MAX_BUFFERED_BYTES in client.ts (not imported: the call entry stays small). */
+const MAX_COLLECTED_BYTES = 256 * 1024 * 1024;
 
 export interface CallOptions {
   /** ms the server has to answer, once it has accepted the hello. @default 30000 */
@@ -33,6 +36,14 @@ export interface CallOptions {
   token?: string;
   /** Largest frame body accepted from the server. @default 64 MiB */
   maxFrameBytes?: number;
+  /** The most bytes of a streamed result collected before the call fails. @default 256 MiB */
+  maxBufferedBytes?: number;
+  /** Owners to trust besides this user and root (see ConnectOptions). */
+  trustUid?: number | readonly number[];
+  /** Accept a TCP descriptor its group may read. @default false */
+  allowSharedDescriptor?: boolean;
+  /** Accept directories above the socket that group or others may write to. @default false */
+  allowSharedDir?: boolean;
 }
 
 /** The one request id a call uses. */
@@ -71,6 +82,7 @@ export async function call<T = any>(
   // handler runs for a client it turned away.
   const dialed = await dial(parsed, connectTimeout, {
     token: options.token,
+    trust: clientTrust(options),
     opening: (socket, token) => {
       socket.cork();
       write(socket, encodeMessage(Kind.HELLO, 0, '', clientHello(token)));
@@ -89,6 +101,7 @@ class OneCall {
   /** The server's first bytes, until its hello: one that speaks another protocol is told so. */
   private firstBytes: Buffer | undefined;
   private items: unknown[] | undefined;
+  private itemBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private resolve!: (value: unknown) => void;
   private reject!: (error: IpcError) => void;
@@ -180,6 +193,12 @@ class OneCall {
       case Kind.STREAM_ITEM: {
         this.checkId(frame);
         const value = decodeValue(frame);
+        const max = this.options.maxBufferedBytes ?? MAX_COLLECTED_BYTES;
+        this.itemBytes += frame.end - frame.start;
+        if (this.itemBytes > max) {
+          this.cancel(tooMuchError(this.method, max));
+          return;
+        }
         if (this.items === undefined) this.items = [value];
         else this.items.push(value);
         return;

@@ -5,8 +5,23 @@ import { debug } from './debug.ts';
 import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from './framing/index.ts';
-import { checkName, RESERVED_EVENT_NAMES } from './protocol/index.ts';
-import { dial } from './transport/index.ts';
+import { checkName, METHODS_METHOD, type MethodInfo, RESERVED_EVENT_NAMES } from './protocol/index.ts';
+
+export type { MethodInfo } from './protocol/index.ts';
+
+/** What a server says of itself in its hello (`client.server`). */
+export interface ServerInfo {
+  protocol: number;
+  name: string | undefined;
+  version: string | undefined;
+  pid: number | undefined;
+  maxFrameBytes: number;
+}
+
+import { clientTrust, dial } from './transport/index.ts';
+
+/** The most bytes of a streamed result request() and call() collect, by default. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 export type { RequestOptions } from './connection/connection.ts';
 
@@ -21,6 +36,22 @@ export interface ConnectOptions {
   maxFrameBytes?: number;
   /** Ping a silent server after this many ms; give up on it if it stays silent as long again. 0: off. @default 15000 */
   heartbeatInterval?: number;
+  /**
+   * The most bytes of a streamed result that `request()` collects before it
+   * fails with ERR_IPC_FRAME_TOO_LARGE (`stream()` reads item by item instead).
+   * @default 256 MiB
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Owners to trust besides this user and root: the uid of a daemon run by a
+   * service user, whose socket or descriptor the client would otherwise refuse
+   * with ERR_IPC_UNTRUSTED.
+   */
+  trustUid?: number | readonly number[];
+  /** Accept a TCP descriptor its group may read (a server shared with a group on purpose). @default false */
+  allowSharedDescriptor?: boolean;
+  /** Accept directories above the socket that group or others may write to. @default false */
+  allowSharedDir?: boolean;
 }
 
 /**
@@ -78,6 +109,23 @@ export class Client extends EventEmitter {
     return this.connection.waitDrain();
   }
 
+  /** What the server said of itself in its hello: protocol, name, version, pid, maxFrameBytes. */
+  get server(): ServerInfo {
+    const hello = this.connection.serverHello!;
+    return {
+      protocol: hello.protocol,
+      name: hello.name,
+      version: hello.version,
+      pid: hello.pid,
+      maxFrameBytes: hello.maxFrameBytes,
+    };
+  }
+
+  /** The server's methods and which of them stream (the built-in `$methods`). */
+  methods(options?: RequestOptions): Promise<MethodInfo[]> {
+    return this.connection.request(METHODS_METHOD, undefined, options) as Promise<MethodInfo[]>;
+  }
+
   get closed(): boolean {
     return this.connection.closed;
   }
@@ -115,7 +163,11 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
   const connectTimeout = options.connectTimeout ?? 5_000;
   const started = Date.now();
   const reads = new SocketReads();
-  const dialed = await dial(parsed, connectTimeout, { token: options.token, onread: reads.onread });
+  const dialed = await dial(parsed, connectTimeout, {
+    token: options.token,
+    onread: reads.onread,
+    trust: clientTrust(options),
+  });
   if (dialed.transport === 'tcp') reads.limitBodyReads(TCP_BODY_READ_BYTES);
   let client: Client | undefined;
   // Events that arrive with the hello reply (a server greeting from its 'connection' event) are
@@ -130,6 +182,7 @@ export async function connect(endpoint: EndpointInput, options: ConnectOptions =
     helloTimeout: 0,
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     maxQueuedBytes: Number.POSITIVE_INFINITY,
+    maxCollectedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     token: dialed.token,
     // A hostile or buggy server must not fake the client's own events.
     onNotify: (name, data) => {

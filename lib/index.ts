@@ -1,5 +1,12 @@
 export { type CallOptions, call } from './call.ts';
-export { Client, type ConnectOptions, connect, type RequestOptions } from './client.ts';
+export {
+  Client,
+  type ConnectOptions,
+  connect,
+  type MethodInfo,
+  type RequestOptions,
+  type ServerInfo,
+} from './client.ts';
 export {
   type Endpoint,
   type EndpointInput,

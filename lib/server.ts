@@ -10,6 +10,8 @@ import {
   checkName,
   encodeMessage,
   Kind,
+  METHODS_METHOD,
+  type MethodInfo,
   RESERVED_EVENT_NAMES,
   tokenMatches,
   toWireError,
@@ -32,6 +34,10 @@ export type { Peer, RequestContext } from './connection/context.ts';
 export interface ServeOptions {
   /** Methods by name; more can be added with `server.handle()`. */
   handlers?: Record<string, Handler>;
+  /** The service's name, told to clients in the hello (`client.server.name`, `unixipc ping`). */
+  name?: string;
+  /** The service's version, told to clients in the hello (`client.server.version`). */
+  version?: string;
   /**
    * 'auto' uses AF_UNIX and falls back to TCP on 127.0.0.1 where AF_UNIX cannot
    * serve the path; 'unix' never falls back; 'tcp' always uses TCP and writes a
@@ -124,6 +130,7 @@ export class Server extends EventEmitter<ServerEvents> {
   /** The socket or descriptor path, for path-style endpoints. */
   readonly path: string | undefined;
   private readonly handlers = new Map<string, Handler>();
+  private readonly streams = new Set<string>();
   /** Connections past their hello. */
   private readonly connections = new Set<Connection>();
   /** Connections waiting for their hello, oldest first, with their sockets (for their peer's uid). */
@@ -188,13 +195,25 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.listener.transport;
   }
 
-  /** Adds or replaces the handler for METHOD. Handlers get `(params, ctx)`; sync or async. */
-  handle(method: string, fn: Handler): this {
+  /**
+   * Adds or replaces the handler for METHOD. Handlers get `(params, ctx)`; sync
+   * or async; one returning an async iterable streams its items. `stream` says
+   * so in `$methods` for a handler that is not an async generator function.
+   */
+  handle(method: string, fn: Handler, options: { stream?: boolean } = {}): this {
     checkName('method', method);
+    if (method.startsWith('$'))
+      throw new TypeError(`method names starting with "$" are reserved (${method})`);
     if (typeof fn !== 'function') throw new TypeError(`handler for "${method}" must be a function`);
     this.handlers.set(method, fn);
+    if (options.stream ?? isAsyncGenerator(fn)) this.streams.add(method);
+    else this.streams.delete(method);
     return this;
   }
+
+  /** What `$methods` answers: every method, and whether it streams. */
+  private listMethods = (): MethodInfo[] =>
+    [...this.handlers.keys()].sort().map((name) => ({ name, stream: this.streams.has(name) }));
 
   /** Sends an event to every connected client; returns how many it was written to. */
   broadcast(event: string, data?: unknown): number {
@@ -325,7 +344,9 @@ export class Server extends EventEmitter<ServerEvents> {
       budget: this.budget,
       // A large body is held as its bytes arrive, not allocated when its header announces it.
       preallocateBytes: 64 * 1024,
-      lookup: (method) => this.handlers.get(method),
+      lookup: (method) =>
+        this.handlers.get(method) ?? (method === METHODS_METHOD ? this.listMethods : undefined),
+      identity: { name: this.options.name, version: this.options.version, pid: process.pid },
       authorize: token === undefined ? undefined : (given) => tokenMatches(token, given),
       admit: () =>
         this.connections.size >= maxConnections
@@ -434,4 +455,8 @@ export async function serve(endpoint: EndpointInput, options: ServeOptions = {})
   };
   const listener = await listen(parsed, listenOptions);
   return new Server(listener, options, listenOptions);
+}
+
+function isAsyncGenerator(fn: Function): boolean {
+  return (fn as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'AsyncGeneratorFunction';
 }

@@ -55,12 +55,16 @@ export interface ConnectionOptions {
   heartbeatInterval: number;
   /** Drop the connection when more than this many bytes wait to be written to a peer that does not read. */
   maxQueuedBytes: number;
+  /** The most bytes of stream items a plain request() collects before it fails. @default Infinity */
+  maxCollectedBytes?: number | undefined;
   /** Finds the handler for an incoming request or notification. */
   lookup?: (method: string) => Handler | undefined;
   /** Called for notifications with no handler (events, on the client side). */
   onNotify?: (name: string, data: unknown) => void;
   /** Server role: decides whether a client's hello token is acceptable. */
   authorize?: ((token: string | undefined) => boolean) | undefined;
+  /** Server role: what the hello reply says of the server (name, version, pid). */
+  identity?: { name?: string; version?: string; pid: number } | undefined;
   /** Server role: a reason to turn away a client whose hello is good (the server is full), or undefined. */
   admit?: (() => IpcError | undefined) | undefined;
   /** Client role: the token to present in the hello. */
@@ -116,7 +120,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     this.channel = channel;
     this.options = options;
     this.transport = options.transport;
-    this.outgoing = new Outgoing(this, options.requestTimeout);
+    this.outgoing = new Outgoing(this, options.requestTimeout, options.maxCollectedBytes);
     this.incoming = new Incoming(this, this, options);
     this.incoming.dispatch = (frame) => {
       try {
@@ -432,8 +436,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
         return;
       }
       case Kind.STREAM_ITEM: {
-        const value = decodeValue(frame);
-        this.outgoing.take(frame.id, false)?.streamItem(value);
+        this.outgoing.streamItem(frame.id, decodeValue(frame), frame.end - frame.start);
         return;
       }
       case Kind.STREAM_END:
@@ -484,6 +487,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
       protocol: PROTOCOL_VERSION,
       server: 'unixipc',
       maxFrameBytes: this.options.maxFrameBytes,
+      ...this.options.identity,
     };
     this.writer.message(Kind.HELLO, 0, '', reply);
     this.options.onOpen?.(this);

@@ -3,7 +3,7 @@ import { badFrame, Kind } from '../protocol/index.ts';
 import { DeadlineQueue } from './deadlines.ts';
 import { IdTable } from './id-table.ts';
 import { type Link, ReadPause } from './link.ts';
-import { abortedError, closedError, Pending, timeoutError } from './pending.ts';
+import { abortedError, closedError, Pending, timeoutError, tooMuchError } from './pending.ts';
 import { StreamReader } from './stream-reader.ts';
 
 export interface RequestOptions {
@@ -34,6 +34,8 @@ export class Outgoing {
   constructor(
     private readonly link: Link,
     private readonly defaultTimeout: number,
+    /** The most bytes of stream items a plain request() collects (a hostile server could send without end). */
+    private readonly maxCollectedBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   get size(): number {
@@ -124,6 +126,13 @@ export class Outgoing {
       return undefined;
     }
     throw badFrame(`${final ? 'answer' : 'stream item'} for unknown request id ${id}`);
+  }
+
+  /** A STREAM_ITEM of BYTES for request ID. */
+  streamItem(id: number, value: unknown, bytes: number): void {
+    const entry = this.take(id, false);
+    if (entry === undefined || entry.streamItem(value, bytes, this.maxCollectedBytes)) return;
+    this.cancel(entry, tooMuchError(entry.method, this.maxCollectedBytes));
   }
 
   /** Fails everything pending with ERR_IPC_CLOSED (the connection is gone). */

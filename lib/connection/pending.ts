@@ -3,7 +3,7 @@ import type { Deadline, DeadlineQueue } from './deadlines.ts';
 
 /** Receives the items of a streamed result, for `stream()` or a `request()` that got a stream. */
 export interface StreamSink {
-  item(value: unknown): void;
+  item(value: unknown, bytes: number): void;
   end(): void;
   fail(error: IpcError): void;
 }
@@ -27,6 +27,8 @@ export class Pending implements Deadline {
   /** Set for stream() calls; a plain request() that receives stream items collects them instead. */
   sink: StreamSink | undefined = undefined;
   items: unknown[] | undefined = undefined;
+  /** Bytes of the items collected for a plain request() (bounded by the caller's maxBufferedBytes). */
+  itemBytes = 0;
 
   constructor(
     readonly id: number,
@@ -56,7 +58,7 @@ export class Pending implements Deadline {
     this.dispose();
     if (sink) {
       // A stream() caller that got a single value sees a one-item stream.
-      sink.item(value);
+      sink.item(value, 0);
       sink.end();
     } else {
       resolve(value);
@@ -70,10 +72,17 @@ export class Pending implements Deadline {
     else reject(error);
   }
 
-  streamItem(value: unknown): void {
-    if (this.sink) this.sink.item(value);
-    else if (this.items) this.items.push(value);
+  /** One item; false when collecting it would go over `maxBytes` (the caller fails the request). */
+  streamItem(value: unknown, bytes: number, maxBytes: number): boolean {
+    if (this.sink) {
+      this.sink.item(value, bytes);
+      return true;
+    }
+    this.itemBytes += bytes;
+    if (this.itemBytes > maxBytes) return false;
+    if (this.items) this.items.push(value);
     else this.items = [value];
+    return true;
   }
 
   streamEnd(): void {
@@ -101,4 +110,12 @@ export function abortedError(method: string, reason: unknown, sent: boolean): Ip
 
 export function timeoutError(method: string, timeoutMs: number): IpcError {
   return new IpcError(ErrorCodes.TIMEOUT, `"${method}" timed out after ${timeoutMs} ms`);
+}
+
+/** A streamed result collected by request() (or call()) went over the caller's maxBufferedBytes. */
+export function tooMuchError(method: string, maxBytes: number): IpcError {
+  return new IpcError(
+    ErrorCodes.FRAME_TOO_LARGE,
+    `the streamed result of "${method}" is over maxBufferedBytes (${maxBytes}) collected; read it with stream(), item by item`,
+  );
 }

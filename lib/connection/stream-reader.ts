@@ -6,13 +6,20 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+/** Past this many bytes of items waiting unread, the connection stops reading too (items can be large). */
+const HIGH_WATER_BYTES = 16 * 1024 * 1024;
+
 /**
  * The caller's side of a streamed result: an async iterator fed by frames.
- * When more than `highWater` items wait unread, `onPressure(true)` asks the
- * connection to stop reading; `onPressure(false)` once the reader catches up.
+ * When more than `highWater` items (or 16 MiB of them) wait unread,
+ * `onPressure(true)` asks the connection to stop reading; `onPressure(false)`
+ * once the reader catches up.
  */
 export class StreamReader implements StreamSink, AsyncIterableIterator<unknown> {
   private readonly queue: unknown[] = [];
+  /** The byte size of each queued item, and their sum. */
+  private readonly sizes: number[] = [];
+  private queuedBytes = 0;
   private readonly waiters: Waiter[] = [];
   private finished = false;
   private error: IpcError | undefined = undefined;
@@ -25,7 +32,7 @@ export class StreamReader implements StreamSink, AsyncIterableIterator<unknown> 
     private readonly onActivity: () => void,
   ) {}
 
-  item(value: unknown): void {
+  item(value: unknown, bytes: number): void {
     this.onActivity();
     const waiter = this.waiters.shift();
     if (waiter) {
@@ -33,7 +40,9 @@ export class StreamReader implements StreamSink, AsyncIterableIterator<unknown> 
       return;
     }
     this.queue.push(value);
-    if (!this.pressured && this.queue.length >= this.highWater) {
+    this.sizes.push(bytes);
+    this.queuedBytes += bytes;
+    if (!this.pressured && (this.queue.length >= this.highWater || this.queuedBytes >= HIGH_WATER_BYTES)) {
       this.pressured = true;
       this.onPressure(true);
     }
@@ -55,7 +64,14 @@ export class StreamReader implements StreamSink, AsyncIterableIterator<unknown> 
   next(): Promise<IteratorResult<unknown>> {
     if (this.queue.length > 0) {
       const value = this.queue.shift();
-      if (this.pressured && this.queue.length <= this.highWater >> 1) this.release();
+      this.queuedBytes -= this.sizes.shift()!;
+      if (
+        this.pressured &&
+        this.queue.length <= this.highWater >> 1 &&
+        this.queuedBytes <= HIGH_WATER_BYTES >>> 1
+      ) {
+        this.release();
+      }
       return Promise.resolve({ value, done: false });
     }
     if (this.error) return Promise.reject(this.error);
@@ -68,6 +84,8 @@ export class StreamReader implements StreamSink, AsyncIterableIterator<unknown> 
     if (!this.finished) {
       this.finished = true;
       this.queue.length = 0;
+      this.sizes.length = 0;
+      this.queuedBytes = 0;
       this.release();
       this.onCancel();
     }

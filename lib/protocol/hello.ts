@@ -22,6 +22,21 @@ export interface ServerHello {
   protocol: number;
   server: 'unixipc';
   maxFrameBytes: number;
+  /** The service's name and version, as its `serve()` options gave them (absent if not given). */
+  name?: string;
+  version?: string;
+  /** The server's process id. */
+  pid?: number;
+}
+
+/** The built-in method that lists a server's methods (names starting with "$" are the library's). */
+export const METHODS_METHOD = '$methods';
+
+/** One entry of what `$methods` answers. */
+export interface MethodInfo {
+  name: string;
+  /** Its handler returns a stream (an async generator, or declared so). */
+  stream: boolean;
 }
 
 export function clientHello(token: string | undefined): ClientHello {
@@ -69,13 +84,18 @@ function helloData(frame: Frame): unknown {
 
 function parseServerHello(value: unknown): ServerHello {
   if (typeof value !== 'object' || value === null) throw badFrame('hello reply is not an object');
-  const { protocol, maxFrameBytes } = value as Record<string, unknown>;
+  const { protocol, maxFrameBytes, name, version, pid } = value as Record<string, unknown>;
   if (typeof protocol !== 'number') throw badFrame('hello reply needs a protocol');
-  return {
+  const hello: ServerHello = {
     protocol,
     server: 'unixipc',
     maxFrameBytes: typeof maxFrameBytes === 'number' ? maxFrameBytes : 0,
   };
+  // Informational, from a server the client does not trust further than its hello: kept only when well-formed.
+  if (typeof name === 'string' && name.length <= 256) hello.name = name;
+  if (typeof version === 'string' && version.length <= 256) hello.version = version;
+  if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0) hello.pid = pid;
+  return hello;
 }
 
 /** Constant-time comparison that does not leak the expected token's length either. */
