@@ -66,7 +66,7 @@ export interface ServeOptions {
   /**
    * Connections that have not said hello yet, held at once; they do not count
    * toward `maxConnections`. Past it, over the TCP fallback on Linux, those
-   * opened by another user are dropped, then the oldest waiting one. @default 1024
+   * opened by another user are dropped, then the oldest waiting one. @default 4096
    */
   maxPendingHellos?: number;
   /** Handlers (requests and notifications) running at once over all connections; past it, work waits. @default 16384 */
@@ -134,8 +134,9 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Connections past their hello. */
   private readonly connections = new Set<Connection>();
   /** Connections waiting for their hello, oldest first, with their sockets (for their peer's uid). */
-  private readonly pending = new Map<Connection, { socket: Socket; since: number }>();
+  private readonly pending = new Map<Connection, { socket: Socket }>();
   private lastForeignScan = 0;
+  private acceptsSinceScan = 0;
   private readonly budget: ServerBudget;
   private listener: Listener;
   private readonly options: ServeOptions;
@@ -380,28 +381,32 @@ export class Server extends EventEmitter<ServerEvents> {
       socket.end(encodeMessage(Kind.ERROR, 0, '', toWireError(refusal)) as Buffer);
       return;
     }
-    if (this.pending.size >= (this.options.maxPendingHellos ?? 1_024) && !this.makeRoomForHello()) {
-      debug('server %s: too many connections waiting for their hello, refusing one', this.endpoint);
-      socket.on('error', () => {});
-      socket.destroy();
-      return;
-    }
+    if (this.pending.size >= (this.options.maxPendingHellos ?? 4_096)) this.makeRoomForHello();
     const connection = new Connection(socket, this.connectionOptions());
-    this.pending.set(connection, { socket, since: Date.now() });
+    this.pending.set(connection, { socket });
     debug('server %s: connection %d accepted', this.endpoint, connection.id);
   }
 
   /**
    * The connections waiting for their hello are at maxPendingHellos. Over TCP
    * on Linux, first drop those another user opened (their peer's uid is in
-   * /proc/net/tcp: they could not have the token); then the oldest waiting one,
-   * if it has waited a little (a burst of our own clients is read in a moment).
-   * False when no room could be made: the new connection is refused.
+   * /proc/net/tcp: they could not have the token); if none was, the oldest
+   * waiting one, which has had the longest to say hello (a client of ours says
+   * it within a moment of connecting).
    */
-  private makeRoomForHello(): boolean {
+  private makeRoomForHello(): void {
+    // The scan reads every TCP socket of the machine: at most once per FOREIGN_SCAN_MS, or once per
+    // maxPendingHellos accepts when connections come faster (its cost then stays per accept what
+    // the budget's size makes it).
     const now = Date.now();
-    if (this.listener.transport === 'tcp' && now - this.lastForeignScan >= FOREIGN_SCAN_MS) {
+    const budget = this.options.maxPendingHellos ?? 4_096;
+    this.acceptsSinceScan++;
+    if (
+      this.listener.transport === 'tcp' &&
+      (now - this.lastForeignScan >= FOREIGN_SCAN_MS || this.acceptsSinceScan >= budget)
+    ) {
       this.lastForeignScan = now;
+      this.acceptsSinceScan = 0;
       const trusted = trustedUids(this.options.trustUid);
       const tables = new Map<boolean, string | undefined>();
       for (const [connection, { socket }] of this.pending) {
@@ -424,18 +429,14 @@ export class Server extends EventEmitter<ServerEvents> {
         this.pending.size,
       );
     }
-    if (this.pending.size < (this.options.maxPendingHellos ?? 1_024)) return true;
-    const [oldest, info] = this.pending.entries().next().value!;
-    if (now - info.since < OLDEST_EVICTABLE_MS) return false;
+    if (this.pending.size < budget) return;
+    const oldest = this.pending.keys().next().value!;
     oldest.destroy(new IpcError(ErrorCodes.CLOSED, 'dropped: too many connections are waiting to say hello'));
-    return true;
   }
 }
 
 /** At most one /proc/net/tcp scan for other users' connections in this many ms. */
-const FOREIGN_SCAN_MS = 50;
-/** A connection waiting for its hello this long may make room for a new one. */
-const OLDEST_EVICTABLE_MS = 100;
+const FOREIGN_SCAN_MS = 250;
 
 /**
  * Listens at ENDPOINT: a socket path (AF_UNIX first, TCP fallback behind the

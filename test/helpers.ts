@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { connect, isIpcError } from '../lib/index.ts';
+import { connect, encodeFrame, FrameDecoder, isIpcError } from '../lib/index.ts';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -96,13 +97,16 @@ export interface LineProcess {
 export function spawnLines(
   name: string,
   args: string[],
-  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+  options: { env?: Record<string, string>; nodeArgs?: string[]; uid?: number } = {},
 ): LineProcess {
-  const proc = execa('node', [...(options.nodeArgs ?? []), join(FIXTURES, name), ...args], {
+  const script = name.startsWith('/') ? name : join(FIXTURES, name);
+  const proc = execa(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
     reject: false,
     timeout: 180_000,
     env: options.env,
     stdin: 'ignore',
+    // Another local user, for the tests that play one (the machines run them as root).
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
   });
   children.add(proc);
   void proc.finally(() => children.delete(proc));
@@ -196,4 +200,78 @@ export async function call(path: string, method: string, params?: unknown): Prom
   } finally {
     client.destroy();
   }
+}
+
+/** A raw socket to wherever PATH leads, already past the hello (with the descriptor's token over TCP). */
+export async function rawClient(path: string, hello = true): Promise<Socket> {
+  const isSocket = statSync(path).isSocket();
+  const descriptor = isSocket ? undefined : JSON.parse(readFileSync(path, 'utf8'));
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = isSocket ? netConnect(path) : netConnect(descriptor.port, '127.0.0.1');
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.on('error', () => {});
+  if (hello) {
+    socket.write(encodeFrame(1, 0, 0, '', JSON.stringify({ protocol: 1, token: descriptor?.token })));
+  }
+  return socket;
+}
+
+/** The options-server fixture's `stats`, over a connection of its own. */
+export async function stats(path: string): Promise<ServerStats> {
+  const client = await connect(path);
+  try {
+    return await client.request('stats');
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface ServerStats {
+  connections: number;
+  running: number;
+  maxRunning: number;
+  handled: number;
+  aborted: number;
+  waited: number;
+  rss: number;
+  heapUsed: number;
+}
+
+/** Frames a raw socket receives, decoded as they come, with a bounded wait for one that matches. */
+export function frameLog(socket: Socket): {
+  frames: Array<{ kind: number; id: number; text: string }>;
+  waitFor(
+    match: (frame: { kind: number; id: number; text: string }) => boolean,
+    timeoutMs?: number,
+  ): Promise<{ kind: number; id: number; text: string }>;
+} {
+  const frames: Array<{ kind: number; id: number; text: string }> = [];
+  const waiters = new Set<() => void>();
+  const decoder = new FrameDecoder((f) => {
+    frames.push({ kind: f.kind, id: f.id, text: f.body.subarray(f.metaLength).toString() });
+    for (const wake of waiters) wake();
+  });
+  socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+  return {
+    frames,
+    waitFor(match, timeoutMs = 5_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = frames.find(match);
+          if (found === undefined) return false;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no such frame within ${timeoutMs} ms; got ${JSON.stringify(frames.slice(-5))}`));
+        }, timeoutMs);
+        if (!check()) waiters.add(check);
+      });
+    },
+  };
 }

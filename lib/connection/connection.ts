@@ -144,8 +144,13 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     if (channel.destroyed) queueMicrotask(() => this.teardown(this.closeError));
     const helloTimeout = options.helloTimeout;
     if (options.role === 'server' && helloTimeout > 0 && Number.isFinite(helloTimeout)) {
+      // Judged after the next poll, not in the timers phase: if the event loop was held up past the
+      // deadline, a hello already in the socket is read first, and an honest client is not dropped.
       this.helloTimer = setTimeout(() => {
-        this.protocolError(new IpcError(ErrorCodes.CLOSED, `no hello within ${helloTimeout} ms`));
+        setImmediate(() => {
+          if (this.state !== 'hello') return;
+          this.protocolError(new IpcError(ErrorCodes.CLOSED, `no hello within ${helloTimeout} ms`));
+        });
       }, helloTimeout);
       this.helloTimer.unref();
     }

@@ -15,7 +15,7 @@ import { createNetServer, type Listener, listenServer, NetListener } from './lis
 import { acquirePathLock, pidAlive } from './lock.ts';
 import { reachableOverUnix, shortAddress } from './socket-path.ts';
 import { probe } from './sockets.ts';
-import { checkServeDir, ownerAndMode, permissionCulprit, trustedUids } from './trust.ts';
+import { checkServeDir, ownerAndMode, permissionCulprit, type TrustedUids, trustedUids } from './trust.ts';
 
 export interface BindOptions {
   transport: 'auto' | 'unix' | 'tcp';
@@ -114,11 +114,12 @@ async function unlinkIfSame(path: string, seen: Stats): Promise<boolean> {
 
 /**
  * Makes PATH free, or throws: a live server (socket or descriptor) →
- * ERR_IPC_ADDR_IN_USE; anything that is not ours to remove →
- * ERR_IPC_PATH_OCCUPIED, untouched. A stale socket or descriptor is removed.
+ * ERR_IPC_ADDR_IN_USE; anything that is not ours to remove (not a socket or
+ * descriptor, or another user's) → ERR_IPC_PATH_OCCUPIED, untouched. A stale
+ * socket or descriptor of a trusted owner is removed.
  * Returns false when the path changed under us and should be looked at again.
  */
-async function clearPath(path: string): Promise<boolean> {
+async function clearPath(path: string, trusted: TrustedUids): Promise<boolean> {
   const found = await inspectPath(path);
   switch (found.state) {
     case 'absent':
@@ -134,6 +135,12 @@ async function clearPath(path: string): Promise<boolean> {
       );
     }
     case 'stale':
+      if (!trusted.has(found.stat.uid)) {
+        throw new IpcError(
+          ErrorCodes.PATH_OCCUPIED,
+          `${path} is a stale ${found.kind} of another user (${ownerAndMode(found.stat)}): not ours to remove`,
+        );
+      }
       debug(
         'bind %s: stale %s (%s), removing it',
         path,
@@ -256,11 +263,12 @@ async function bindTcp(path: string, options: BindOptions): Promise<Listener | u
  */
 export async function bindPath(path: string, options: BindOptions): Promise<Listener> {
   await prepareDir(dirname(path), options);
+  const trusted = trustedUids(options.trustUid);
   const unlock = await acquirePathLock(path, options.lockTimeout ?? 5_000);
   try {
     await removeStaleTemporaries(dirname(path));
     for (let round = 0; round < 5; round++) {
-      if (!(await clearPath(path))) continue;
+      if (!(await clearPath(path, trusted))) continue;
       let useTcp = options.transport === 'tcp';
       if (!useTcp && !reachableOverUnix(path)) {
         if (options.transport === 'unix') {

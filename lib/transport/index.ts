@@ -38,9 +38,16 @@ async function listenPlain(
   try {
     await listenServer(server, { ...address, backlog });
   } catch (error) {
+    const code = systemCode(error);
     throw new IpcError(
-      systemCode(error) === 'EADDRINUSE' ? ErrorCodes.ADDR_IN_USE : ErrorCodes.LISTEN,
-      `cannot listen on ${where}: ${(error as Error).message}`,
+      code === 'EADDRINUSE' ? ErrorCodes.ADDR_IN_USE : ErrorCodes.LISTEN,
+      `cannot listen on ${where}: ${
+        code === 'EADDRINUSE'
+          ? 'another server is listening there'
+          : code === 'EACCES'
+            ? 'permission denied (a port below 1024 needs privileges)'
+            : `${code ?? ''} ${(error as Error).message.split(' \0')[0]}`.trim()
+      }`,
       { cause: error },
     );
   }

@@ -505,6 +505,9 @@ interface Prediction {
   uncertain: boolean;
 }
 
+/** The live server's pid: its hello reply says it (PROTOCOL.md 4.3). */
+let serverPid = 0;
+
 /** What the reference server does with these bytes (PROTOCOL.md sections 2-10, in that order). */
 function predict(bytes: Buffer, token: string | undefined): Prediction {
   const { frames, code: framingError } = referenceDecode(bytes, CAP, Math.min(HELLO_CAP, CAP));
@@ -523,7 +526,7 @@ function predict(bytes: Buffer, token: string | undefined): Prediction {
       if (protocol !== 1) return fail('ERR_IPC_VERSION');
       if (token !== undefined && given !== token) return fail('ERR_IPC_AUTH');
       open = true;
-      out.push(encodeValue(K.HELLO, 0, { protocol: 1, server: 'unixipc', maxFrameBytes: CAP }));
+      out.push(encodeValue(K.HELLO, 0, { protocol: 1, server: 'unixipc', maxFrameBytes: CAP, pid: serverPid }));
       continue;
     }
     switch (f.kind) {
@@ -862,6 +865,7 @@ describe.each(TRANSPORTS)('a live server over %s under hostile connections', (tr
       { transport, handshakeTimeout: HANDSHAKE_TIMEOUT, heartbeatInterval: HEARTBEAT, maxFrameBytes: CAP },
       ['--expose-gc'],
     );
+    serverPid = server.proc.pid!;
     let token: string | undefined;
     let target: { path: string } | { port: number } = { path };
     if (transport === 'tcp') {

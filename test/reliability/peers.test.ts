@@ -3,26 +3,10 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, encodeFrame } from '../../lib/index.ts';
-import { cleanup, codeOf, killAll, startOptionsServer, tempDir } from '../helpers.ts';
+import { cleanup, codeOf, killAll, rawClient, startOptionsServer, stats, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
-
-/** A raw socket to wherever PATH leads, already past the hello (with the descriptor's token over TCP). */
-async function rawClient(path: string, hello = true): Promise<Socket> {
-  const isSocket = statSync(path).isSocket();
-  const descriptor = isSocket ? undefined : JSON.parse(readFileSync(path, 'utf8'));
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = isSocket ? netConnect(path) : netConnect(descriptor.port, '127.0.0.1');
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-  socket.on('error', () => {});
-  if (hello) {
-    socket.write(encodeFrame(1, 0, 0, '', JSON.stringify({ protocol: 1, token: descriptor?.token })));
-  }
-  return socket;
-}
 
 /** Resolves when the server has closed SOCKET (reading whatever it sends, unless told not to). */
 function closedWithin(socket: Socket, ms: number, read = true): Promise<number> {
@@ -36,17 +20,6 @@ function closedWithin(socket: Socket, ms: number, read = true): Promise<number> 
       resolve(Date.now() - started);
     });
   });
-}
-
-async function stats(
-  path: string,
-): Promise<{ connections: number; maxRunning: number; handled: number; heapUsed: number }> {
-  const client = await connect(path);
-  try {
-    return await client.request('stats');
-  } finally {
-    client.destroy();
-  }
 }
 
 describe.each(['unix', 'tcp'] as const)('slow and stuck peers (%s)', (transport) => {
