@@ -34,6 +34,8 @@ export const ErrorCodes = {
   BAD_ENDPOINT: 'ERR_IPC_BAD_ENDPOINT',
   /** The peer speaks a protocol version this side does not. */
   VERSION: 'ERR_IPC_VERSION',
+  /** An optional peer dependency an entry needs is not installed (unixipc/nats: the NATS client). */
+  MISSING_DEPENDENCY: 'ERR_IPC_MISSING_DEPENDENCY',
 } as const;
 
 export type IpcErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
