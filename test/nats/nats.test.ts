@@ -85,7 +85,7 @@ describe.skipIf(skipNats)('unixipc/nats over a real nats-server', () => {
       // Many binary answers at once do not share or reuse a buffer.
       const blobs = Array.from({ length: 50 }, () => randomBytes(1000 + Math.floor(Math.random() * 5000)));
       const answers = await Promise.all(blobs.map((blob) => c.request<Buffer>('echo', blob)));
-      answers.forEach((answer, i) => expect(answer.equals(blobs[i]!)).toBe(true));
+      expect(answers.every((answer, i) => answer.equals(blobs[i]!))).toBe(true);
     } finally {
       await spy.close();
     }
