@@ -1,5 +1,6 @@
 // Runs every example's entry script as a user would (after `npx tsup`) and
 // checks what it prints, not only that it exits 0.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +102,39 @@ describe('examples', () => {
     expect(out).toContain('server: request 3 again: resending the answer, not depositing twice');
     expect(out).toContain('final balance 60');
   });
+
+  const straceWorks = spawnSync('strace', ['-f', '-e', 'trace=none', '-o', '/dev/null', 'true']).status === 0;
+  it.skipIf(!straceWorks)(
+    'syscalls: each API call beside its system calls under strace, AF_UNIX and AF_INET',
+    async () => {
+      const out = await run('syscalls');
+      const [unix, tcp] = out.split(/^== over /m).slice(1);
+      expect(unix).toMatch(/^a socket path \(AF_UNIX\)/);
+      expect(tcp).toMatch(/^TCP on loopback \(AF_INET\)/);
+      // Each API call, then the calls its process made, in the order they happened.
+      expect(unix).toMatch(
+        /server \| serve\(.*\)\n(server \| {5}.*\n)*server \| {5}socket\(AF_UNIX, SOCK_STREAM[^\n]*\n(server \| {5}.*\n)*server \| {5}bind\(\d+, \{sa_family=AF_UNIX, sun_path="\$DIR\/\.uipc-[^\n]*\n(server \| {5}.*\n)*server \| {5}listen\(\d+, 511\) = 0\n(server \| {5}.*\n)*server \| {5}link\("\$DIR\/\.uipc-\w+", "\$DIR\/app\.sock"\) = 0\n/,
+      );
+      expect(unix).toMatch(
+        /client \| connect\(.*\)\n(client \| {5}.*\n)*client \| {5}socket\(AF_UNIX[^\n]*\n(client \| {5}.*\n)*client \| {5}connect\(\d+, \{sa_family=AF_UNIX, sun_path="\$DIR\/app\.sock"\}/,
+      );
+      expect(unix).toMatch(/server \| {5}accept4\(\d+, /);
+      expect(unix).toMatch(
+        /client \| client\.request\('say', 'hello'\)\n(client \| {5}.*\n)*client \| {5}write\(\d+, "[^"]*say\\"hello\\""/,
+      );
+      expect(unix).toMatch(/server \| {5}unlink\("\$DIR\/app\.sock"\) = 0/);
+      expect(unix).toContain('socket families: AF_UNIX\n');
+      expect(tcp).toMatch(/server \| {5}socket\(AF_INET, SOCK_STREAM[^\n]*\n/);
+      expect(tcp).toMatch(
+        /server \| {5}bind\(\d+, \{sa_family=AF_INET, sin_port=htons\(0\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}/,
+      );
+      expect(tcp).toMatch(/client \| {5}connect\(\d+, \{sa_family=AF_INET, sin_port=htons\(\d+\)/);
+      expect(tcp).toMatch(/server \| {5}accept4\(\d+, /);
+      expect(tcp).toMatch(/server \| {5}write\(\d+, "[^"]*\\"hi\\"", 16\) = 16/);
+      expect(tcp).toContain('socket families: AF_INET\n');
+      expect(out).not.toContain('getsockname(1,'); // Node's stdio probes are left out
+    },
+  );
 
   it('demo (npm run demo): the CLI calls, a SIGKILL leaves a stale socket, the restart reclaims it', async () => {
     const before = tempDirs();
