@@ -4,7 +4,7 @@ import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
 import { RESERVED_EVENT_NAMES } from '../protocol/messages.ts';
 import type { NatsConnection, NatsModule, NatsMsg, NatsSubscription } from './api.ts';
-import { dialNats, type NatsConnectionOptions } from './connection.ts';
+import { dialNats, inboxPrefix, type NatsConnectionOptions } from './connection.ts';
 import { parseNatsEndpoint } from './endpoint.ts';
 import { StreamIn } from './stream-in.ts';
 import { Subjects, tokenToName } from './subjects.ts';
@@ -96,7 +96,7 @@ export class NatsClient extends EventEmitter {
     this.endpoint = endpoint;
     this.service = service;
     this.subjects = new Subjects(service);
-    this.inbox = nats.createInbox();
+    this.inbox = nats.createInbox(inboxPrefix(options));
     this.timeout = options.timeout ?? 30_000;
     const window = options.streamWindow ?? DEFAULT_WINDOW;
     if (!Number.isInteger(window) || window < 1 || window > 65_536) {

@@ -61,3 +61,9 @@ export async function dialNats(
     );
   }
 }
+
+/** The inbox prefix the NATS options ask for (accounts often only allow their own), else the client's default. */
+export function inboxPrefix(options: NatsConnectionOptions): string | undefined {
+  const prefix = options.nats?.inboxPrefix;
+  return typeof prefix === 'string' && prefix !== '' ? prefix : undefined;
+}

@@ -3,7 +3,7 @@ import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
 import { RESERVED_EVENT_NAMES } from '../protocol/messages.ts';
 import type { NatsConnection, NatsModule, NatsMsg, NatsSubscription } from './api.ts';
-import { dialNats, type NatsConnectionOptions } from './connection.ts';
+import { dialNats, inboxPrefix, type NatsConnectionOptions } from './connection.ts';
 import { type NatsHandler, type NatsPeer, ServerCall } from './context.ts';
 import { parseNatsEndpoint } from './endpoint.ts';
 import { OutgoingStream } from './stream-out.ts';
@@ -85,7 +85,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     this.endpoint = endpoint;
     this.service = service;
     this.subjects = new Subjects(service);
-    this.inbox = nats.createInbox();
+    this.inbox = nats.createInbox(inboxPrefix(options));
     for (const [method, fn] of Object.entries(options.handlers ?? {})) this.handle(method, fn);
     const guard = (what: string, fn: (msg: NatsMsg) => void) => (error: Error | null, msg: NatsMsg) => {
       if (error) {
