@@ -61,7 +61,8 @@ try {
       console.log(line.length > WIDTH ? `${line.slice(0, WIDTH - 3)}...` : line);
     }
     console.log(`socket families: ${[...families(rows)].sort().join(', ')}`);
-    if (!endpoint.startsWith('tcp://') && fs.existsSync(endpoint)) throw new Error('the socket file was left behind');
+    if (!endpoint.startsWith('tcp://') && fs.existsSync(endpoint))
+      throw new Error('the socket file was left behind');
   }
   console.log('\ndone: both traced, the socket file removed');
 } catch (error) {
