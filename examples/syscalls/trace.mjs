@@ -36,12 +36,15 @@ function joined(log) {
     if (!match) continue;
     const [, pid, rest] = match;
     if (rest.endsWith('<unfinished ...>')) {
-      open.set(pid, rest.slice(0, -'<unfinished ...>'.length));
+      open.set(pid, rest.slice(0, -'<unfinished ...>'.length).trimEnd());
       continue;
     }
     const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
     if (resumed) {
-      out.push({ pid, text: `${open.get(pid) ?? ''}${resumed[1]}` });
+      // "write(19, ..., 16 <unfinished ...>" + "<... write resumed>) = 16", or
+      // "getsockopt(18, SOL_SOCKET, SO_ERROR, <unfinished ...>" + "<... getsockopt resumed>[0], [4]) = 0"
+      const head = open.get(pid) ?? '';
+      out.push({ pid, text: `${head}${head.endsWith(',') ? ' ' : ''}${resumed[1].trimStart()}` });
       open.delete(pid);
       continue;
     }

@@ -49,8 +49,16 @@ export async function dialNats(
       ...endpoint.auth,
       ...options.nats,
     });
+    if (nc.info?.headers === false) {
+      await nc.close().catch(() => {});
+      throw new IpcError(
+        ErrorCodes.CONNECT,
+        `the NATS server for ${endpoint.display} does not support message headers (nats-server 2.2 or later does)`,
+      );
+    }
     return { nats, nc, owned: true };
   } catch (cause) {
+    if (cause instanceof IpcError) throw cause;
     const why = (cause as Error)?.message ?? String(cause);
     throw new IpcError(
       ErrorCodes.CONNECT,
