@@ -4,20 +4,10 @@ import { ErrorCodes, IpcError } from '../errors.ts';
 import { RESERVED_EVENT_NAMES } from '../protocol/messages.ts';
 import type { NatsConnection, NatsModule, NatsMsg, NatsSubscription } from './api.ts';
 import { dialNats, inboxPrefix, type NatsConnectionOptions } from './connection.ts';
-import { type NatsHandler, type NatsPeer, ServerCall } from './context.ts';
+import type { NatsHandler } from './context.ts';
 import { parseNatsEndpoint } from './endpoint.ts';
-import { OutgoingStream } from './stream-out.ts';
-import { inboxOf, peerEventSubject, Subjects } from './subjects.ts';
-import {
-  DEFAULT_WINDOW,
-  decodeValue,
-  encodeError,
-  encodeValue,
-  Header,
-  headersOf,
-  Kinds,
-  publish,
-} from './wire.ts';
+import { Incoming } from './incoming.ts';
+import { Subjects } from './subjects.ts';
 
 export interface NatsServeOptions extends NatsConnectionOptions {
   /** Methods by name; more can be added with `server.handle()`. */
@@ -56,25 +46,16 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   readonly transport = 'nats' as const;
   readonly service: string;
   private readonly handlers = new Map<string, NatsHandler>();
-  /** Requests whose handler is still running, by reply subject (the key a cancel names). */
-  private readonly calls = new Map<string, ServerCall>();
-  /** Streams going out, by their number (the last token of their control subject). */
-  private readonly streams = new Map<string, OutgoingStream>();
-  /** Requests received while maxInFlight were running. */
-  private backlog: NatsMsg[] = [];
-  private drainingBacklog = false;
+  private readonly incoming: Incoming;
   private readonly subscriptions: NatsSubscription[] = [];
   private readonly requestSubscription: NatsSubscription;
   private readonly subjects: Subjects;
-  private readonly inbox: string;
-  private nextId = 1;
   private closing: Promise<void> | undefined;
-  private idle: (() => void) | undefined;
   private readonly onSignal: () => void;
 
   /** @internal use serve() */
   constructor(
-    private readonly nats: NatsModule,
+    nats: NatsModule,
     private readonly nc: NatsConnection,
     private readonly owned: boolean,
     endpoint: string,
@@ -85,7 +66,20 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     this.endpoint = endpoint;
     this.service = service;
     this.subjects = new Subjects(service);
-    this.inbox = nats.createInbox(inboxPrefix(options));
+    const inbox = nats.createInbox(inboxPrefix(options));
+    this.incoming = new Incoming({
+      nats,
+      nc,
+      endpoint,
+      service,
+      subjects: this.subjects,
+      inbox,
+      handlers: this.handlers,
+      maxInFlight: options.maxInFlight ?? 1024,
+      streamIdleTimeout: options.streamIdleTimeout ?? 30_000,
+      isClosing: () => this.closing !== undefined,
+    });
+    const incoming = this.incoming;
     for (const [method, fn] of Object.entries(options.handlers ?? {})) this.handle(method, fn);
     const guard = (what: string, fn: (msg: NatsMsg) => void) => (error: Error | null, msg: NatsMsg) => {
       if (error) {
@@ -100,12 +94,12 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     };
     this.requestSubscription = nc.subscribe(this.subjects.requests, {
       queue: options.queue ?? service,
-      callback: guard('request', (msg) => this.onRequest(msg)),
+      callback: guard('request', (msg) => incoming.onRequest(msg)),
     });
     this.subscriptions.push(
       this.requestSubscription,
-      nc.subscribe(this.subjects.cancel, { callback: guard('cancel', (msg) => this.onCancel(msg)) }),
-      nc.subscribe(`${this.inbox}.>`, { callback: guard('credit', (msg) => this.onCredit(msg)) }),
+      nc.subscribe(this.subjects.cancel, { callback: guard('cancel', (msg) => incoming.onCancel(msg)) }),
+      nc.subscribe(`${inbox}.>`, { callback: guard('credit', (msg) => incoming.onCredit(msg)) }),
     );
     void nc.closed().then((error) => {
       if (this.closing) return;
@@ -115,7 +109,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
         error ? { cause: error } : {},
       );
       debug('nats server %s: %s', this.endpoint, reason.message);
-      this.abortAll(reason);
+      incoming.abortAll(reason);
       if (this.listenerCount('error') > 0) this.emit('error', reason);
     });
     this.onSignal = () => {
@@ -144,13 +138,13 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
       throw new TypeError(`"${event}" is reserved and cannot be broadcast`);
     const subject = this.subjects.event(event);
     if (this.closing || this.nc.isClosed()) return 0;
-    this.send(subject, data, undefined, `event "${event}"`);
+    this.incoming.send(subject, data, undefined, `event "${event}"`);
     return 1;
   }
 
   /** Requests being handled now (streams included), plus those waiting for a slot. */
   get inFlight(): number {
-    return this.calls.size + this.backlog.length;
+    return this.incoming.size;
   }
 
   /**
@@ -180,16 +174,8 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
       // Unsubscribes and hands over what had already arrived: that still runs.
       await this.requestSubscription.drain().catch(() => {});
     }
-    if (this.calls.size + this.backlog.length > 0 && timeout > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.idle = resolve;
-        timer = setTimeout(resolve, timeout);
-      });
-      clearTimeout(timer);
-    }
-    this.idle = undefined;
-    this.abortAll(
+    await this.incoming.settled(timeout);
+    this.incoming.abortAll(
       new IpcError(ErrorCodes.CLOSED, `the server ${this.endpoint} closed before the request finished`),
     );
     for (const subscription of this.subscriptions) {
@@ -200,245 +186,6 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     if (this.owned && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
     else if (!this.nc.isClosed()) await this.nc.flush().catch(() => {});
   }
-
-  /** Fails every request still here (they get ERR_IPC_CLOSED), and their signals fire. */
-  private abortAll(reason: IpcError): void {
-    const waiting = this.backlog;
-    this.backlog = [];
-    for (const msg of waiting) if (msg.reply) this.sendError(msg.reply, reason, false);
-    for (const call of [...this.calls.values()]) {
-      this.fail(call, reason, false);
-      call.abort(reason);
-    }
-    for (const stream of this.streams.values()) stream.stop(reason);
-  }
-
-  private onRequest(msg: NatsMsg): void {
-    if (this.calls.size >= (this.options.maxInFlight ?? 1024) || this.backlog.length > 0) {
-      this.backlog.push(msg);
-      return;
-    }
-    this.dispatch(msg);
-  }
-
-  private dispatch(msg: NatsMsg): void {
-    const reply = msg.reply;
-    const method = this.subjects.methodOf(msg.subject);
-    if (method === undefined) {
-      if (reply)
-        this.sendError(
-          reply,
-          new IpcError(ErrorCodes.BAD_FRAME, `bad request subject ${msg.subject}`),
-          false,
-        );
-      return;
-    }
-    let params: unknown;
-    try {
-      params = decodeValue(msg);
-    } catch (error) {
-      if (reply) this.sendError(reply, error, false);
-      return;
-    }
-    const handler = this.handlers.get(method);
-    if (!reply) {
-      this.notification(method, handler, params, msg.headers?.get(Header.PEER) || undefined);
-      return;
-    }
-    if (handler === undefined) {
-      this.sendError(
-        reply,
-        new IpcError(ErrorCodes.NO_METHOD, `no method "${method}" on service "${this.service}"`),
-        false,
-      );
-      return;
-    }
-    const call = new ServerCall(this.nextId++, method, reply, inboxOf(reply), this.makePeer);
-    let result: unknown;
-    try {
-      result = handler(params, call);
-    } catch (error) {
-      this.fail(call, error, true);
-      return;
-    }
-    if (isThenable(result)) {
-      this.calls.set(reply, call);
-      result.then(
-        (value) => this.finish(call, value, msg),
-        (error) => this.fail(call, error, true),
-      );
-    } else {
-      this.finish(call, result, msg);
-    }
-  }
-
-  private notification(
-    method: string,
-    handler: NatsHandler | undefined,
-    params: unknown,
-    inbox?: string,
-  ): void {
-    const logFailure = (error: unknown) =>
-      debug('nats server %s: notification "%s" failed: %s', this.endpoint, method, (error as Error)?.message);
-    if (handler === undefined) {
-      logFailure(new Error('no such method'));
-      return;
-    }
-    try {
-      const result = handler(params, new ServerCall(0, method, undefined, inbox, this.makePeer));
-      if (isThenable(result)) result.then(undefined, logFailure);
-    } catch (error) {
-      logFailure(error);
-    }
-  }
-
-  private finish(call: ServerCall, value: unknown, msg: NatsMsg): void {
-    if (call.done) return;
-    const reply = call.reply!;
-    if (isStreamResult(value)) {
-      this.calls.set(reply, call);
-      this.streamOut(call, value, msg);
-      return;
-    }
-    try {
-      this.send(reply, value, undefined, `the result of "${call.method}"`);
-    } catch (error) {
-      this.fail(call, error, false);
-      return;
-    }
-    this.complete(call);
-  }
-
-  private fail(call: ServerCall, error: unknown, fromHandler: boolean): void {
-    if (call.done) return;
-    this.complete(call);
-    debug('nats server %s: "%s" failed: %s', this.endpoint, call.method, (error as Error)?.message);
-    this.sendError(call.reply!, error, fromHandler);
-  }
-
-  private complete(call: ServerCall): void {
-    call.done = true;
-    if (call.reply !== undefined && this.calls.get(call.reply) === call) this.calls.delete(call.reply);
-    if (this.backlog.length > 0 && !this.drainingBacklog) {
-      // A flag, not recursion: a sync handler completes inside dispatch().
-      this.drainingBacklog = true;
-      const limit = this.options.maxInFlight ?? 1024;
-      try {
-        while (this.backlog.length > 0 && this.calls.size < limit) this.dispatch(this.backlog.shift()!);
-      } finally {
-        this.drainingBacklog = false;
-      }
-    }
-    if (this.idle !== undefined && this.calls.size === 0 && this.backlog.length === 0) this.idle();
-  }
-
-  private streamOut(call: ServerCall, iterable: AsyncIterable<unknown>, msg: NatsMsg): void {
-    const reply = call.reply!;
-    const asked = Number(msg.headers?.get(Header.WINDOW) || DEFAULT_WINDOW);
-    const window = Number.isInteger(asked) && asked > 0 ? Math.min(asked, 65_536) : DEFAULT_WINDOW;
-    const idleTimeout = this.options.streamIdleTimeout ?? 30_000;
-    const key = String(call.id);
-    const control = `${this.inbox}.${key}`;
-    const keepalive = idleTimeout > 0 ? String(Math.max(5, Math.floor(idleTimeout / 3))) : undefined;
-    const stream = new OutgoingStream(call, window, idleTimeout, {
-      item: (seq, value) => {
-        const what = `item ${seq} of "${call.method}"`;
-        const fields: Record<string, string> = { [Header.KIND]: Kinds.ITEM, [Header.SEQ]: String(seq) };
-        if (seq === 1 && keepalive !== undefined) fields[Header.KEEPALIVE] = keepalive;
-        this.send(reply, value, fields, what, control);
-      },
-      end: () => {
-        if (call.done) return;
-        this.complete(call);
-        try {
-          this.nc.publish(reply, undefined, { headers: headersOf(this.nats, { [Header.KIND]: Kinds.END }) });
-        } catch (error) {
-          debug(
-            'nats server %s: could not end "%s": %s',
-            this.endpoint,
-            call.method,
-            (error as Error)?.message,
-          );
-        }
-      },
-      fail: (error, fromHandler) => this.fail(call, error, fromHandler),
-      done: () => this.streams.delete(key),
-    });
-    this.streams.set(key, stream);
-    void stream.run(iterable);
-  }
-
-  /** A cancel names the reply subject of the request it cancels. */
-  private onCancel(msg: NatsMsg): void {
-    const reply = Buffer.from(msg.data).toString('utf8');
-    const call = this.calls.get(reply);
-    if (call === undefined || call.done) return; // another instance's, or already answered
-    const reason = new IpcError(ErrorCodes.ABORTED, `"${call.method}" was cancelled by the caller`);
-    this.complete(call);
-    call.abort(reason);
-    this.streams.get(String(call.id))?.stop(reason);
-  }
-
-  /** Credit for stream N arrives on INBOX.N: the number of items its client has consumed. */
-  private onCredit(msg: NatsMsg): void {
-    const key = msg.subject.slice(this.inbox.length + 1);
-    const count = Number(Buffer.from(msg.data).toString('latin1'));
-    if (Number.isSafeInteger(count) && count >= 0) this.streams.get(key)?.credit(count);
-  }
-
-  private send(
-    subject: string,
-    value: unknown,
-    fields: Record<string, string> | undefined,
-    what: string,
-    reply?: string,
-  ): void {
-    const out = encodeValue(value);
-    const headers = headersOf(this.nats, { ...fields, [Header.ENC]: out.bytes ? 'bytes' : undefined });
-    const options: { headers?: typeof headers; reply?: string } = {};
-    if (headers !== undefined) options.headers = headers;
-    if (reply !== undefined) options.reply = reply;
-    publish(this.nc, subject, out.payload, options, what);
-  }
-
-  private sendError(reply: string, error: unknown, fromHandler: boolean): void {
-    if (this.nc.isClosed()) return;
-    try {
-      this.nc.publish(reply, encodeError(error, fromHandler), {
-        headers: headersOf(this.nats, { [Header.KIND]: Kinds.ERROR }),
-      });
-    } catch (caught) {
-      debug('nats server %s: could not send an error: %s', this.endpoint, (caught as Error)?.message);
-    }
-  }
-
-  private readonly makePeer = (inbox: string | undefined): NatsPeer => {
-    const server = this;
-    return {
-      id: inbox ?? '',
-      transport: 'nats',
-      notify(event: string, data?: unknown): boolean {
-        if (inbox === undefined || server.closing || server.nc.isClosed()) return false;
-        if (RESERVED_EVENT_NAMES.has(event))
-          throw new TypeError(`"${event}" is reserved and cannot be sent as an event`);
-        server.send(peerEventSubject(inbox, event), data, undefined, `event "${event}"`);
-        return true;
-      },
-    };
-  };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-function isStreamResult(value: unknown): value is AsyncIterable<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !(value instanceof Uint8Array) &&
-    typeof (value as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function'
-  );
 }
 
 /**

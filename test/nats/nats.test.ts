@@ -260,6 +260,29 @@ describe.skipIf(skipNats)('unixipc/nats over a real nats-server', () => {
     expect(await c.request<number>('produced')).toBeLessThanOrEqual(5);
   });
 
+  it('close() waits for pending requests; destroy() fails them and cancels them on the service', async () => {
+    const at = endpoint();
+    await service(at);
+    const closing = await connect(at, { timeout: 5_000 });
+    const slow = closing.request('delayedEcho', { value: 'late', ms: 200 });
+    const closed = new Promise((resolve) => closing.once('close', resolve));
+    await closing.close();
+    expect(await slow).toBe('late');
+    expect(closing.closed).toBe(true);
+    expect(await closed).toBeUndefined();
+    expect(await codeOf(closing.request('upper', 'x'))).toBe('ERR_IPC_CLOSED');
+    expect(closing.notify('note', 1)).toBe(false);
+    expect(() => closing.request('', 'x')).toThrow(TypeError);
+
+    const destroyed = await connect(at, { timeout: 5_000 });
+    const waiting = destroyed.request('waitForAbort');
+    await destroyed.request('upper', 'x'); // it has reached the service
+    destroyed.destroy();
+    expect(await codeOf(waiting)).toBe('ERR_IPC_CLOSED');
+    const c = await client(at);
+    await expect.poll(() => c.request('lastAborted'), { timeout: 5_000 }).toBe('ERR_IPC_ABORTED');
+  });
+
   it('queue groups: two service processes share the requests; one closing gracefully leaves the rest to the other', async () => {
     const at = endpoint();
     const one = await service(at);
