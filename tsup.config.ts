@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'lib/index.ts', call: 'lib/call-entry.ts' },
+    entry: { index: 'lib/index.ts', call: 'lib/call-entry.ts', nats: 'lib/nats/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',

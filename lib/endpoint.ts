@@ -59,6 +59,9 @@ export function parseEndpoint(input: EndpointInput): Endpoint {
     // Spelled out rather than with the `i` flag: a case-insensitive regex costs a CLI's one call
     // about 0.2 ms to compile on first use, the rest of the endpoint parse together less.
     if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(input)) {
+      if (input.startsWith('nats://')) {
+        throw bad(`${JSON.stringify(input)} is a NATS endpoint: serve and connect to it with unixipc/nats`);
+      }
       throw bad(
         `unsupported endpoint scheme in ${JSON.stringify(input)} (use a path, unix:PATH or tcp://HOST:PORT)`,
       );

@@ -43,6 +43,8 @@ export const ErrorCodes = {
   UNTRUSTED: 'ERR_IPC_UNTRUSTED',
   /** An option has a value it cannot take (the message names the option, the value and what is allowed). */
   BAD_OPTION: 'ERR_IPC_BAD_OPTION',
+  /** An optional peer dependency an entry needs is not installed (unixipc/nats: the NATS client). */
+  MISSING_DEPENDENCY: 'ERR_IPC_MISSING_DEPENDENCY',
 } as const;
 
 export type IpcErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,9 +1,11 @@
 // Runs every example's entry script as a user would (after `npx tsup`) and
 // checks what it prints, not only that it exits 0.
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -13,6 +15,26 @@ async function run(name: string): Promise<string> {
   expect(result.exitCode).toBe(0);
   expect(result.stderr).toBe('');
   return result.stdout;
+}
+
+/** Resolves once what PROC prints from now on matches PATTERN (bounded). */
+function waitForOutput(proc: ResultPromise, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no output matching ${pattern}; got:\n${seen}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        proc.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    proc.stdout?.on('data', onData);
+  });
 }
 
 /** Names of unixipc-* temp directories, to check that an example removed its own. */
@@ -101,6 +123,85 @@ describe('examples', () => {
     expect(out).toContain('server: request 3 again: resending the answer, not depositing twice');
     expect(out).toContain('final balance 60');
   });
+
+  it('timestamp: two clients at their >> prompts get their own lines back time-stamped', async () => {
+    const out = await run('timestamp');
+    const stamp = String.raw`\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]: `;
+    expect(out).toMatch(new RegExp(`alice \\| >> hello\\nalice \\| ${stamp}hello\\n`));
+    expect(out).toMatch(new RegExp(`alice \\| >> the time, please\\nalice \\| ${stamp}the time, please\\n`));
+    expect(out).toMatch(
+      new RegExp(
+        `bob {3}\\| >> hi from bob\\nbob {3}\\| ${stamp}hi from bob\\nbob {3}\\| >> exit\\nbob {3}\\| bye`,
+      ),
+    );
+    expect(out).toContain('alice | >> \nalice | bye');
+    expect(out).toContain('server| closed');
+  });
+
+  it('timestamp: the >> client driven through its stdin, line by line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unixipc-stamptest-'));
+    const socketPath = join(dir, 'stamp.sock');
+    const server = execa('node', [`${examples}timestamp/server.mjs`, socketPath], {
+      timeout: 20_000,
+      reject: false,
+    });
+    try {
+      await waitForOutput(server, /listening on /);
+      const client = execa('node', [`${examples}timestamp/client.mjs`, socketPath], { timeout: 20_000 });
+      await waitForOutput(client, />> $/);
+      client.stdin!.write('first line\n');
+      await waitForOutput(client, /\]: first line\n>> $/);
+      // A long line comes back whole (the lesson's recv(1024) cut it).
+      const long = 'x'.repeat(5000);
+      client.stdin!.write(`${long}\n`);
+      await waitForOutput(client, new RegExp(`\\]: ${long}\\n>> $`));
+      // Two lines at once: answered in order, one prompt each.
+      client.stdin!.write('one\ntwo\n');
+      await waitForOutput(client, /\]: one\n>> \[[^\n]*\]: two\n>> $/);
+      client.stdin!.end('\n'); // an empty line quits
+      const result = await client;
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout.trimEnd().endsWith('bye')).toBe(true);
+      expect(result.stdout.match(/>> /g)).toHaveLength(5);
+    } finally {
+      server.kill('SIGTERM');
+      await server;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const straceWorks = spawnSync('strace', ['-f', '-e', 'trace=none', '-o', '/dev/null', 'true']).status === 0;
+  it.skipIf(!straceWorks)(
+    'syscalls: each API call beside its system calls under strace, AF_UNIX and AF_INET',
+    async () => {
+      const out = await run('syscalls');
+      const [unix, tcp] = out.split(/^== over /m).slice(1);
+      expect(unix).toMatch(/^a socket path \(AF_UNIX\)/);
+      expect(tcp).toMatch(/^TCP on loopback \(AF_INET\)/);
+      // Each API call, then the calls its process made, in the order they happened.
+      expect(unix).toMatch(
+        /server \| serve\(.*\)\n(server \| {5}.*\n)*server \| {5}socket\(AF_UNIX, SOCK_STREAM[^\n]*\n(server \| {5}.*\n)*server \| {5}bind\(\d+, \{sa_family=AF_UNIX, sun_path="\$DIR\/\.uipc-[^\n]*\n(server \| {5}.*\n)*server \| {5}listen\(\d+, 511\) = 0\n(server \| {5}.*\n)*server \| {5}link\("\$DIR\/\.uipc-\w+", "\$DIR\/app\.sock"\) = 0\n/,
+      );
+      expect(unix).toMatch(
+        /client \| connect\(.*\)\n(client \| {5}.*\n)*client \| {5}socket\(AF_UNIX[^\n]*\n(client \| {5}.*\n)*client \| {5}connect\(\d+, \{sa_family=AF_UNIX, sun_path="\$DIR\/app\.sock"\}/,
+      );
+      expect(unix).toMatch(/server \| {5}accept4\(\d+, /);
+      expect(unix).toMatch(
+        /client \| client\.request\('say', 'hello'\)\n(client \| {5}.*\n)*client \| {5}write\(\d+, "[^"]*say\\"hello\\""/,
+      );
+      expect(unix).toMatch(/server \| {5}unlink\("\$DIR\/app\.sock"\) = 0/);
+      expect(unix).toContain('socket families: AF_UNIX\n');
+      expect(tcp).toMatch(/server \| {5}socket\(AF_INET, SOCK_STREAM[^\n]*\n/);
+      expect(tcp).toMatch(
+        /server \| {5}bind\(\d+, \{sa_family=AF_INET, sin_port=htons\(0\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}/,
+      );
+      expect(tcp).toMatch(/client \| {5}connect\(\d+, \{sa_family=AF_INET, sin_port=htons\(\d+\)/);
+      expect(tcp).toMatch(/server \| {5}accept4\(\d+, /);
+      expect(tcp).toMatch(/server \| {5}write\(\d+, "[^"]*\\"hi\\"", 16\) = 16/);
+      expect(tcp).toContain('socket families: AF_INET\n');
+      expect(out).not.toContain('getsockname(1,'); // Node's stdio probes are left out
+    },
+  );
 
   it('demo (npm run demo): the CLI calls, a SIGKILL leaves a stale socket, the restart reclaims it', async () => {
     const before = tempDirs();

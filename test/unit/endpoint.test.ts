@@ -34,6 +34,15 @@ describe('parseEndpoint', () => {
     }
   });
 
+  it('points a nats:// endpoint to unixipc/nats', () => {
+    expect(() => parseEndpoint('nats://127.0.0.1:4222/svc')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_IPC_BAD_ENDPOINT',
+        message: expect.stringContaining('unixipc/nats'),
+      }),
+    );
+  });
+
   it.each([
     [''],
     ['tcp://127.0.0.1'],
