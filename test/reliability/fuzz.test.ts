@@ -526,7 +526,9 @@ function predict(bytes: Buffer, token: string | undefined): Prediction {
       if (protocol !== 1) return fail('ERR_IPC_VERSION');
       if (token !== undefined && given !== token) return fail('ERR_IPC_AUTH');
       open = true;
-      out.push(encodeValue(K.HELLO, 0, { protocol: 1, server: 'unixipc', maxFrameBytes: CAP, pid: serverPid }));
+      out.push(
+        encodeValue(K.HELLO, 0, { protocol: 1, server: 'unixipc', maxFrameBytes: CAP, pid: serverPid }),
+      );
       continue;
     }
     switch (f.kind) {

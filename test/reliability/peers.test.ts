@@ -1,5 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, encodeFrame } from '../../lib/index.ts';
