@@ -34,6 +34,8 @@ export const ErrorCodes = {
   BAD_ENDPOINT: 'ERR_IPC_BAD_ENDPOINT',
   /** The peer speaks a protocol version this side does not. */
   VERSION: 'ERR_IPC_VERSION',
+  /** An option is invalid or not supported (e.g. `config.tls` in `unixipc/node-ipc`). */
+  BAD_OPTION: 'ERR_IPC_BAD_OPTION',
 } as const;
 
 export type IpcErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
