@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import root from '../../lib/compat/node-ipc/index.ts';
 import { cleanup, killAll, spawnLines, tempDir } from '../helpers.ts';
-import { connectTo, fresh, next, serve, stopAll } from './local.ts';
+import { connectTo, fresh, next, nodeIpc10, serve, stopAll } from './local.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -17,7 +17,7 @@ afterAll(cleanup);
 
 describe('config', () => {
   it("has node-ipc 10's runtime defaults for every field they share", async () => {
-    const theirs = new ((await import('@achrinza/node-ipc')).default.IPC)().config as Record<string, unknown>;
+    const theirs = new (await nodeIpc10()).IPC().config as Record<string, unknown>;
     const ours = new root.IPC().config as unknown as Record<string, unknown>;
     for (const key of Object.keys(theirs)) {
       if (key === 'logger' || key === 'IPType') continue;
@@ -37,7 +37,12 @@ describe('config', () => {
   });
 
   it('rejects a bad limit, an unknown parser and a custom parser class with ERR_IPC_BAD_OPTION', () => {
-    for (const bad of [{ maxMessageSize: 0 }, { maxPendingBytes: -1 }, { parser: 'turbo' }, { parser: class {} }]) {
+    for (const bad of [
+      { maxMessageSize: 0 },
+      { maxPendingBytes: -1 },
+      { parser: 'turbo' },
+      { parser: class {} },
+    ]) {
       const ipc = fresh(bad as object);
       ipc.serve();
       expect(() => ipc.server.start()).toThrow(expect.objectContaining({ code: 'ERR_IPC_BAD_OPTION' }));
@@ -92,7 +97,7 @@ describe('TCP', () => {
     });
     const port = (server.server as unknown as { port: number }).port;
     expect(port).toBeGreaterThan(0);
-    server.server.on('ping', (data: unknown, socket: unknown) => server.server.emit(socket, 'pong', data));
+    server.server.on('ping', (data: unknown, socket: any) => server.server.emit(socket, 'pong', data));
     const client = fresh();
     await new Promise<void>((resolve) => client.connectToNet('net', '127.0.0.1', port, () => resolve()));
     const pong = next(client.of.net!, 'pong');
@@ -116,13 +121,13 @@ describe('server.emit shapes', () => {
 });
 
 describe('rawBuffer', () => {
-  it("exchanges raw bytes with node-ipc 10 in rawBuffer mode, both ways", async () => {
+  it('exchanges raw bytes with node-ipc 10 in rawBuffer mode, both ways', async () => {
     const server = fresh({ rawBuffer: true });
     await serve(server);
-    server.server.on('data', (bytes: Buffer, socket: unknown) => {
+    server.server.on('data', (bytes: Buffer, socket: any) => {
       server.server.emit(socket, Buffer.concat([Buffer.from('echo:'), bytes]));
     });
-    const theirs = new ((await import('@achrinza/node-ipc')).default.IPC)();
+    const theirs = new (await nodeIpc10()).IPC();
     Object.assign(theirs.config, {
       silent: true,
       rawBuffer: true,
@@ -146,7 +151,7 @@ describe('sync mode', () => {
     await serve(server);
     const received: number[] = [];
     let answer: (() => void) | undefined;
-    server.server.on('n', (n: number, socket: unknown) => {
+    server.server.on('n', (n: number, socket: any) => {
       received.push(n);
       answer = () => server.server.emit(socket, 'ack', n);
     });
@@ -158,6 +163,30 @@ describe('sync mode', () => {
     await expect.poll(() => received).toEqual([1, 2]);
     answer!();
     await expect.poll(() => received).toEqual([1, 2, 3]);
+  });
+});
+
+describe('disconnect right after emit', () => {
+  it('still delivers a message too large to be written at once (node-ipc destroyed the socket and dropped it)', async () => {
+    const server = fresh();
+    await serve(server);
+    const client = fresh({}, server.config.socketRoot);
+    await connectTo(client);
+    const big = 'b'.repeat(8 << 20);
+    const got = next(server.server, 'big', 10_000);
+    client.of.world!.emit('big', big);
+    client.disconnect('world');
+    expect((await got)[0]).toHaveLength(big.length);
+  });
+
+  it('still delivers what was emitted before the connection was up', async () => {
+    const server = fresh();
+    await serve(server);
+    const client = fresh({}, server.config.socketRoot);
+    client.connectTo('world');
+    client.of.world!.emit('early', { n: 1 });
+    client.disconnect('world');
+    expect((await next(server.server, 'early'))[0]).toEqual({ n: 1 });
   });
 });
 
@@ -211,20 +240,22 @@ describe('request() (extension)', () => {
 
   it('resolves with the next message of the reply type, in order', async () => {
     const { server, world } = await pair();
-    server.on('double', (n: number, socket: unknown) => server.emit(socket, 'doubled', n * 2));
+    server.on('double', (n: number, socket: any) => server.emit(socket, 'doubled', n * 2));
     const answers = await Promise.all([1, 2, 3].map((n) => world.request('double', n, { reply: 'doubled' })));
     expect(answers).toEqual([2, 4, 6]);
   });
 
   it('with match, takes answers that come out of order', async () => {
     const { server, world } = await pair();
-    const held: [unknown, number][] = [];
-    server.on('get', (data: { id: number }, socket: unknown) => {
+    const held: [any, number][] = [];
+    server.on('get', (data: { id: number }, socket: any) => {
       held.push([socket, data.id]);
       if (held.length === 2) for (const [s, id] of held.reverse()) server.emit(s, 'got', { id, v: id * 10 });
     });
     const [a, b] = await Promise.all(
-      [1, 2].map((id) => world.request('get', { id }, { reply: 'got', match: (d: { id: number }) => d.id === id })),
+      [1, 2].map((id) =>
+        world.request('get', { id }, { reply: 'got', match: (d: { id: number }) => d.id === id }),
+      ),
     );
     expect([a, b]).toEqual([
       { id: 1, v: 10 },
@@ -234,7 +265,9 @@ describe('request() (extension)', () => {
 
   it('rejects with ERR_IPC_TIMEOUT, ERR_IPC_ABORTED and, when the connection is lost, ERR_IPC_CLOSED', async () => {
     const { server, world } = await pair();
-    await expect(world.request('nothing', {}, { timeout: 50 })).rejects.toMatchObject({ code: 'ERR_IPC_TIMEOUT' });
+    await expect(world.request('nothing', {}, { timeout: 50 })).rejects.toMatchObject({
+      code: 'ERR_IPC_TIMEOUT',
+    });
     const controller = new AbortController();
     const aborted = world.request('nothing', {}, { signal: controller.signal });
     controller.abort();

@@ -83,3 +83,9 @@ export async function rawSocket(path: string): Promise<Socket> {
 export function pathOf(ipc: IPC, id = ipc.config.id): string {
   return ipc.config.socketRoot + ipc.config.appspace + id;
 }
+
+/** @achrinza/node-ipc 10 loaded in this process (it ships no types: a computed specifier). */
+export async function nodeIpc10(): Promise<any> {
+  const name = '@achrinza/node-ipc';
+  return (await import(name)).default;
+}

@@ -1,6 +1,7 @@
 // What unixipc/node-ipc fixes instead of copying: unlink, spoofed local events and ids, size caps,
 // incomplete messages, TLS without a bundled key.
-import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cleanup, exited, killAll, spawnLines, tempDir } from '../helpers.ts';
 import { connectTo, fresh, next, pathOf, rawSocket, serve, stopAll } from './local.ts';
@@ -47,6 +48,10 @@ describe('unlink: true reclaims only a stale socket', () => {
     mkdirSync(pathOf(other));
     await expect(serve(other)).rejects.toMatchObject({ code: 'ERR_IPC_PATH_OCCUPIED' });
     expect(lstatSync(pathOf(other)).isDirectory()).toBe(true);
+    const linked = fresh();
+    symlinkSync(join(linked.config.socketRoot, 'elsewhere.sock'), pathOf(linked));
+    await expect(serve(linked)).rejects.toMatchObject({ code: 'ERR_IPC_PATH_OCCUPIED' });
+    expect(lstatSync(pathOf(linked)).isSymbolicLink()).toBe(true);
   });
 
   it('unlink: false leaves even a stale socket where it is', async () => {
@@ -100,7 +105,7 @@ describe('a peer cannot trigger local events', () => {
   it('"disconnect" and "destroy" messages from a server are dropped by the client', async () => {
     const server = fresh();
     await serve(server);
-    server.server.on('connect', (socket: unknown) => {
+    server.server.on('connect', (socket: any) => {
       server.server.emit(socket, 'disconnect', {});
       server.server.emit(socket, 'destroy', {});
       server.server.emit(socket, 'error', {});

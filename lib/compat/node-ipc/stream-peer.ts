@@ -21,8 +21,10 @@ export interface PeerEvents {
   closed(): void;
 }
 
-/** How long end() waits for the peer to close its side before destroying the socket. */
+/** After end() has flushed the writes, how long the peer has to close its side. */
 const END_GRACE_MS = 2_000;
+/** How long end() waits for a peer that does not read what is still queued for it. */
+const END_FLUSH_MS = 30_000;
 
 /**
  * One stream connection speaking node-ipc's wire: decodes messages as they
@@ -88,10 +90,17 @@ export class StreamPeer {
     if (this.ended) return;
     this.ended = true;
     this.clearTimer();
-    this.socket.end();
-    const timer = setTimeout(() => this.socket.destroy(), END_GRACE_MS);
+    const socket = this.socket;
+    const destroy = () => socket.destroy();
+    let timer = setTimeout(destroy, END_FLUSH_MS);
     timer.unref();
-    this.socket.once('close', () => clearTimeout(timer));
+    socket.once('finish', () => {
+      clearTimeout(timer);
+      timer = setTimeout(destroy, END_GRACE_MS);
+      timer.unref();
+    });
+    socket.once('close', () => clearTimeout(timer));
+    socket.end();
   }
 
   destroy(): void {
