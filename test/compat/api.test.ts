@@ -1,7 +1,11 @@
 // node-ipc's API as unixipc/node-ipc gives it: config, logging, TCP, raw buffers, sync mode,
 // retries, the server's emit shapes, and the request() extension.
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import root from '../../lib/compat/node-ipc/index.ts';
 import { cleanup, killAll, spawnLines, tempDir } from '../helpers.ts';
@@ -59,6 +63,33 @@ describe('the module', () => {
     expect(new required.IPC()).toBeInstanceOf(required.IPC);
     expect(root.default).toBe(root);
     expect(new root.IPC().config).not.toBe(root.config);
+    expect(Object.keys(root).sort()).toEqual(['config', 'of', 'server']);
+  });
+
+  it('resolves through the package exports from a fresh project, for require() and import', async () => {
+    const dir = tempDir('uipc-consumer-');
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(
+      fileURLToPath(new URL('../../', import.meta.url)),
+      join(dir, 'node_modules', 'unixipc'),
+      'dir',
+    );
+    const check =
+      "typeof ipc.connectTo === 'function' && ipc.default === ipc && typeof ipc.IPC === 'function'";
+    const cjs = await execa(
+      'node',
+      ['-e', `const ipc = require('unixipc/node-ipc'); console.log(${check})`],
+      { cwd: dir },
+    );
+    expect(cjs.stdout).toBe('true');
+    const esm = await execa(
+      'node',
+      ['--input-type=module', '-e', `import ipc from 'unixipc/node-ipc'; console.log(${check})`],
+      {
+        cwd: dir,
+      },
+    );
+    expect(esm.stdout).toBe('true');
   });
 });
 

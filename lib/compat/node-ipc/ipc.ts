@@ -19,7 +19,7 @@ export class IPC implements IPCShape {
   /** `false` until serve() or serveNet(), as in node-ipc's runtime (the types say Server). */
   server: Server = false as unknown as Server;
 
-  private readonly boundLog = (...args: unknown[]) => this.log(...args);
+  readonly #log = (...args: unknown[]) => this.log(...args);
 
   log(...args: any[]): void {
     log(this.config, args);
@@ -103,7 +103,7 @@ export class IPC implements IPCShape {
         path,
       );
     }
-    const server = new IpcServer(this.config, this.boundLog, path);
+    const server = new IpcServer(this.config, this.#log, path);
     server.on('start', callback ?? noop);
     this.server = server;
   }
@@ -155,7 +155,7 @@ export class IPC implements IPCShape {
       this.log('Server port not specified, so defaulting to', 'ipc.config.networkPort', port);
     }
     if (UDPType === 'udp4' && host === '::1') host = '127.0.0.1';
-    const server = new IpcServer(this.config, this.boundLog, host, port);
+    const server = new IpcServer(this.config, this.#log, host, port);
     if (UDPType === 'udp4' || UDPType === 'udp6') server[UDPType as 'udp4' | 'udp6'] = true;
     server.on('start', typeof callback === 'function' ? callback : noop);
     this.server = server;
@@ -168,7 +168,7 @@ export class IPC implements IPCShape {
       if (callback) existing.whenConnected(callback);
       return;
     }
-    const client = new IpcClient(this.config, this.boundLog, target, callback);
+    const client = new IpcClient(this.config, this.#log, target, callback);
     this.of[id] = client;
     client.connect();
   }

@@ -68,7 +68,7 @@ export class IpcServer extends EventRegistry implements Server {
     this.bind().then(
       (started) => {
         if (this.stopped) {
-          void this.closeServer();
+          this.closeServer();
           return;
         }
         this.publish('start', started);
@@ -84,7 +84,7 @@ export class IpcServer extends EventRegistry implements Server {
     if (this.stopped) return;
     this.stopped = true;
     for (const peer of this.peers.values()) peer.end();
-    void this.closeServer();
+    this.closeServer();
   }
 
   emit(...args: any[]): this {
@@ -166,10 +166,14 @@ export class IpcServer extends EventRegistry implements Server {
     return listener;
   }
 
-  private async closeServer(): Promise<void> {
+  private closeServer(): void {
     const server = this.server;
     this.udpPeers?.clear();
-    if (server !== false) await server.close();
+    if (server === false) return;
+    server.close().catch((error: unknown) => {
+      this.log('error closing the server', (error as Error).message);
+      this.publish('error', error);
+    });
   }
 
   private connection(socket: Identified): void {
