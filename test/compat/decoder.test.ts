@@ -144,7 +144,8 @@ describe('DelimiterDecoder', () => {
     console.log(
       `delimiter decoder: ${small.toFixed(0)} MiB/s (1 MiB messages), ${large.toFixed(0)} MiB/s (8 MiB)`,
     );
-    // Rescanning the pending bytes per chunk (node-ipc 14) would make 8 MiB messages 8x slower per byte.
-    expect(large).toBeGreaterThan(small / 3);
+    // Rescanning the pending bytes per chunk would make 8 MiB messages about 8x slower per byte
+    // (node-ipc 14's parser: 18 MiB/s for 1 MiB messages, 2.9 for 8 MiB, measured the same way).
+    expect(large).toBeGreaterThan(small / 4);
   });
 });
