@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import root from '../../lib/compat/node-ipc/index.ts';
 import { cleanup, killAll, spawnLines, tempDir } from '../helpers.ts';
 import { connectTo, fresh, next, nodeIpc10, serve, stopAll } from './local.ts';
+import { freePort } from './ports.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -137,6 +138,46 @@ describe('TCP', () => {
   });
 });
 
+describe('config.delimiter and config.interfaces', () => {
+  // node-ipc 9.x/10.x compare the last character of a read with the delimiter: only a
+  // one-character delimiter works there (the decoder takes any, see decoder.test.ts).
+  it('a custom delimiter works with node-ipc 10 using the same one', async () => {
+    const server = fresh({ delimiter: '\n' });
+    await serve(server);
+    server.server.on('ping', (data: unknown, socket: any) => server.server.emit(socket, 'pong', data));
+    const theirs = new (await nodeIpc10()).IPC();
+    Object.assign(theirs.config, {
+      silent: true,
+      delimiter: '\n',
+      socketRoot: server.config.socketRoot,
+      appspace: server.config.appspace,
+    });
+    const pong = new Promise((resolve) => {
+      theirs.connectTo('world', () => {
+        theirs.of.world.on('connect', () => theirs.of.world.emit('ping', { text: 'two\nlines\f' }));
+        theirs.of.world.on('pong', resolve);
+      });
+    });
+    expect(await pong).toEqual({ text: 'two\nlines\f' });
+    theirs.disconnect('world');
+  });
+
+  it('connectToNet passes config.interfaces (node-ipc: config.interface) to the connect', async () => {
+    const server = fresh();
+    await new Promise<void>((resolve) => {
+      server.serveNet('127.0.0.1', 0, () => resolve());
+      server.server.start();
+    });
+    const localPort = await freePort('tcp');
+    const client = fresh();
+    (client.config.interfaces as Record<string, unknown>) = { localAddress: '127.0.0.1', localPort };
+    const connected = next(server.server, 'connect');
+    client.connectToNet('net', '127.0.0.1', (server.server as unknown as { port: number }).port);
+    const [socket] = await connected;
+    expect(socket.remotePort).toBe(localPort);
+  });
+});
+
 describe('server.emit shapes', () => {
   it('emit(event, value) without a socket, the typed overload, reaches every client', async () => {
     const server = fresh();
@@ -173,6 +214,26 @@ describe('rawBuffer', () => {
     });
     expect((await echoed).toString()).toBe('echo:\u0001raw');
     theirs.disconnect('world');
+  });
+
+  it('our rawBuffer client with a node-ipc 10 rawBuffer server', async () => {
+    const theirs = new (await nodeIpc10()).IPC();
+    const socketRoot = `${tempDir()}/`;
+    Object.assign(theirs.config, { silent: true, rawBuffer: true, socketRoot, appspace: 'test.', id: 'raw' });
+    await new Promise<void>((resolve) => {
+      theirs.serve(() => resolve());
+      theirs.server.on('data', (bytes: Buffer, socket: any) =>
+        theirs.server.emit(socket, Buffer.from(`got ${bytes.length}`)),
+      );
+      theirs.server.start();
+    });
+    const client = fresh({ rawBuffer: true }, socketRoot);
+    await connectTo(client, 'raw');
+    const data = next(client.of.raw!, 'data');
+    // node-ipc decodes what it reads with config.encoding (utf8): ASCII bytes survive it.
+    client.of.raw!.emit(Buffer.from([0, 1, 2, 127]));
+    expect((await data)[0].toString()).toBe('got 4');
+    theirs.server.stop();
   });
 });
 

@@ -129,8 +129,8 @@ export interface Events<Self> {
   on(event: 'socket.disconnected', callback: (socket: Socket, destroyedSocketID: string) => void): Self;
   /** `rawBuffer` mode: bytes arrived. */
   on(event: 'data', callback: (buffer: Buffer) => void): Self;
-  /** Sends `{ type: event, data: value }`. */
-  emit(event: string, value?: any): Self;
+  /** Sends `{ type: event, data: value }`; in `rawBuffer` mode sends `event` itself (bytes or a string). */
+  emit(event: string | Buffer, value?: any): Self;
   off(event: string, handler: any): Self;
   /** Runtime extra: a handler called once. */
   once(event: string, callback: (...args: any[]) => void): Self;
