@@ -6,7 +6,7 @@ import { type BindOptions, bindPath } from './bind.ts';
 import { DESCRIPTOR_MAX_BYTES, parseDescriptor } from './descriptor.ts';
 import { createNetServer, type Listener, listenServer, NetListener } from './listener.ts';
 import { isAbstract } from './socket-path.ts';
-import { connectSocket, type OnReadOpts, type Socket } from './sockets.ts';
+import { connectSocket, type OnReadOpts, type Socket, type TcpOptions } from './sockets.ts';
 import {
   type ClientTrust,
   checkDescriptorMode,
@@ -20,8 +20,9 @@ import {
 export type { BindOptions } from './bind.ts';
 export type { Listener } from './listener.ts';
 export { reachableOverUnix, SUN_PATH_MAX } from './socket-path.ts';
-export type { Socket } from './sockets.ts';
+export type { Socket, TcpOptions } from './sockets.ts';
 export { type ClientTrust, readTcpTable, socketUid, trustedUids } from './trust.ts';
+export { bindUdp, type RemoteInfo, type UdpEndpoint } from './udp.ts';
 
 export interface ListenOptions extends BindOptions {
   /** For explicit tcp:// endpoints: require this token in the hello. */
@@ -124,6 +125,8 @@ export interface DialOptions {
   opening?: Opening | undefined;
   /** Whose sockets and descriptors to trust (default: this user and root). */
   trust?: ClientTrust | undefined;
+  /** Extra `net.connect` options for a tcp:// endpoint (node-ipc's `config.interface`). */
+  tcp?: TcpOptions | undefined;
 }
 
 /**
@@ -136,12 +139,12 @@ export async function dial(
   timeoutMs: number,
   options: DialOptions = {},
 ): Promise<Dialed> {
-  const { token, onread, opening } = options;
+  const { token, onread, opening, tcp } = options;
   const greet = (withToken: string | undefined) =>
     opening && ((socket: Socket) => opening(socket, withToken));
   if (endpoint.kind === 'tcp') {
     const where = `tcp://${endpoint.host}:${endpoint.port}`;
-    const socket = await connectSocket(endpoint, timeoutMs, onread, greet(token)).catch((error) => {
+    const socket = await connectSocket(endpoint, timeoutMs, onread, greet(token), tcp).catch((error) => {
       throw connectError(where, error, 'connection refused (nothing is listening on that port)');
     });
     return { socket, transport: 'tcp', token };

@@ -9,6 +9,15 @@ export type Target = { path: string } | { host: string; port: number };
 
 function ignore(): void {}
 
+/** Extra `net.connect` options for a TCP connect (node-ipc's `config.interface`). */
+export interface TcpOptions {
+  localAddress?: string;
+  localPort?: number;
+  family?: number;
+  hints?: number;
+  lookup?: (...args: any[]) => void;
+}
+
 /**
  * Called on each new socket right after connect() is issued, before it is
  * connected: what it writes is queued, and Node writes it in its own handling
@@ -22,6 +31,7 @@ function attempt(
   deadline: number,
   onread: OnReadOpts | undefined,
   greet: Greet | undefined,
+  tcp: TcpOptions | undefined,
 ): Promise<Socket> {
   const short = 'path' in target ? shortAddress(target.path) : undefined;
   if ('path' in target && short === undefined) {
@@ -33,7 +43,7 @@ function attempt(
     const socket =
       'path' in target
         ? net().connect({ path: short!.address, onread })
-        : net().connect({ port: target.port, host: target.host, onread });
+        : net().connect({ ...tcp, port: target.port, host: target.host, onread });
     // Never without an 'error' listener, also after the connect and before whoever takes the socket
     // listens: an EPIPE from a write queued before the connect must not crash the process. Who takes
     // it reads `socket.errored` if it finds the socket destroyed already.
@@ -68,17 +78,19 @@ function attempt(
  * with EAGAIN instead of queueing as TCP does: retry that with a short backoff.
  * `onread`: Node's option for reading into buffers of the caller's (no 'data' events).
  * `greet`: see {@link Greet}; it runs again on the socket of each retry.
+ * `tcp`: extra `net.connect` options for a TCP target.
  */
 export async function connectSocket(
   target: Target,
   timeoutMs: number,
   onread?: OnReadOpts,
   greet?: Greet,
+  tcp?: TcpOptions,
 ): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   for (let tries = 0; ; tries++) {
     try {
-      return await attempt(target, deadline, onread, greet);
+      return await attempt(target, deadline, onread, greet, tcp);
     } catch (error) {
       if (systemCode(error) !== 'EAGAIN' || Date.now() >= deadline) throw error;
       await sleep(Math.min(1 + tries, 20) * (0.5 + Math.random()));
