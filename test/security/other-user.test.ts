@@ -55,7 +55,8 @@ describeAsRoot('the TCP fallback under a slowloris from another user', () => {
     // At least the first scan's worth (all 100 waiting then), identified by their uid from /proc/net/tcp;
     // later ones may go by scan or as the oldest, depending on how the accepts spread over time.
     await expect.poll(() => dropped().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(100);
-    for (const line of dropped()) expect(line).toContain(`a connection from uid ${OTHER_UID} before any hello`);
+    for (const line of dropped())
+      expect(line).toContain(`a connection from uid ${OTHER_UID} before any hello`);
   });
 });
 
