@@ -3,7 +3,7 @@
 // frames fed whole and in 64 KiB reads that split frames, and MiB/s for 1 MiB frames.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Encoding, encodeFrame, FrameDecoder, Kind } from 'unixipc';
+import { Encoding, encodeFrame, FrameDecoder, Kind } from 'unixipc/protocol';
 import { median } from './lib/stats.mjs';
 
 const { values } = parseArgs({

@@ -107,3 +107,38 @@ export function systemCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+// ---- the errors raised in more than one place, made in one ----
+
+/** The connection closed before METHOD was answered. */
+export function closedError(method: string, cause?: unknown): IpcError {
+  return new IpcError(
+    ErrorCodes.CLOSED,
+    `connection closed before "${method}" was answered`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/** The caller's signal fired; `sent`: whether the request had left (it is cancelled on the peer then). */
+export function abortedError(method: string, reason: unknown, sent: boolean): IpcError {
+  return new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted${sent ? '' : ' before it was sent'}`, {
+    cause: reason,
+  });
+}
+
+export function timeoutError(method: string, timeoutMs: number): IpcError {
+  return new IpcError(ErrorCodes.TIMEOUT, `"${method}" timed out after ${timeoutMs} ms`);
+}
+
+/** A streamed result collected by request() (or call()) went over the caller's maxBufferedBytes. */
+export function tooMuchError(method: string, maxBytes: number): IpcError {
+  return new IpcError(
+    ErrorCodes.FRAME_TOO_LARGE,
+    `the streamed result of "${method}" is over maxBufferedBytes (${maxBytes}) collected; read it with stream(), item by item`,
+  );
+}
+
+/** Bytes that are not a valid frame or message. */
+export function badFrame(message: string, cause?: unknown): IpcError {
+  return new IpcError(ErrorCodes.BAD_FRAME, message, cause === undefined ? {} : { cause });
+}

@@ -1,4 +1,4 @@
-export { type CallOptions, call } from './call.ts';
+export { type CallOptions, call } from './client/call.ts';
 export {
   Client,
   type ConnectOptions,
@@ -6,7 +6,7 @@ export {
   type MethodInfo,
   type RequestOptions,
   type ServerInfo,
-} from './client.ts';
+} from './client/client.ts';
 export {
   type Endpoint,
   type EndpointInput,
@@ -16,12 +16,11 @@ export {
 } from './endpoint.ts';
 export { ErrorCodes, IpcError, type IpcErrorCode, isIpcError } from './errors.ts';
 export {
-  DEFAULT_MAX_FRAME_BYTES,
-  encodeFrame,
-  type Frame,
-  FrameDecoder,
-  HEADER_SIZE,
-} from './framing/index.ts';
-export { Encoding, Kind, PROTOCOL_VERSION } from './protocol/index.ts';
-export { type Handler, type Peer, type RequestContext, type ServeOptions, Server, serve } from './server.ts';
+  type Handler,
+  type Peer,
+  type RequestContext,
+  type ServeOptions,
+  Server,
+  serve,
+} from './server/server.ts';
 export { type PathStatus, probePath } from './status.ts';

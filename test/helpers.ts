@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { connect, encodeFrame, FrameDecoder, isIpcError } from '../lib/index.ts';
+import { connect, isIpcError } from '../lib/index.ts';
+import { encodeFrame, FrameDecoder } from '../lib/protocol-entry.ts';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 

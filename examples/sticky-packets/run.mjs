@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { connect, encodeFrame, FrameDecoder, Kind, serve } from 'unixipc';
+import { connect, serve } from 'unixipc';
+import { encodeFrame, FrameDecoder, Kind } from 'unixipc/protocol';
 import { tempDir } from '../shared/processes.mjs';
 
 const dir = tempDir('sticky');

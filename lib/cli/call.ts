@@ -1,4 +1,4 @@
-import { call as callOnce } from '../call.ts';
+import { call as callOnce } from '../client/call.ts';
 
 /** `unixipc call ENDPOINT METHOD [JSON]`: one request, the JSON result on stdout. */
 export async function call(

@@ -1,9 +1,8 @@
 import { debug } from '../debug.ts';
-import { ErrorCodes, IpcError } from '../errors.ts';
+import { badFrame, ErrorCodes, IpcError } from '../errors.ts';
 import { type Frame, FrameDecoder } from '../framing/index.ts';
 import {
   asIpcError,
-  badFrame,
   clientHello,
   decodeValue,
   type Encoded,
@@ -13,30 +12,28 @@ import {
   helloFailure,
   KIND_NAMES,
   Kind,
-  PROTOCOL_VERSION,
   RESERVED_EVENT_NAMES,
-  readClientHello,
-  readServerHello,
   type ServerHello,
   toWireError,
 } from '../protocol/index.ts';
-import type { InputHolder, OutputHolder, ServerBudget } from './budget.ts';
-import type { Channel } from './channel.ts';
+import type { OutputHolder, ServerBudget } from './budget.ts';
 import type { Peer } from './context.ts';
+import { acceptHello, type HelloPolicy, serverAnswer } from './handshake.ts';
 import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts';
 import { type Handler, Incoming } from './incoming.ts';
-import { type Link, ReadPause } from './link.ts';
 import { Outgoing, type RequestOptions } from './outgoing.ts';
+import { ReadGate, ReadPause } from './read-gate.ts';
+import type { SocketLike } from './socket-like.ts';
 import { FrameWriter, type WriterHost } from './writer.ts';
 
 export type { Handler } from './incoming.ts';
 export type { RequestOptions } from './outgoing.ts';
+export { ReadPause } from './read-gate.ts';
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends HelloPolicy {
   role: 'client' | 'server';
   /** 'unix' or 'tcp', for messages and `ctx.peer.transport`. */
   transport: string;
-  maxFrameBytes: number;
   /** Default timeout of outgoing requests, in ms (0 or Infinity: none). */
   requestTimeout: number;
   /** Incoming requests handled at once before this side stops reading. */
@@ -61,12 +58,6 @@ export interface ConnectionOptions {
   lookup?: (method: string) => Handler | undefined;
   /** Called for notifications with no handler (events, on the client side). */
   onNotify?: (name: string, data: unknown) => void;
-  /** Server role: decides whether a client's hello token is acceptable. */
-  authorize?: ((token: string | undefined) => boolean) | undefined;
-  /** Server role: what the hello reply says of the server (name, version, pid). */
-  identity?: { name?: string; version?: string; pid: number } | undefined;
-  /** Server role: a reason to turn away a client whose hello is good (the server is full), or undefined. */
-  admit?: (() => IpcError | undefined) | undefined;
   /** Client role: the token to present in the hello. */
   token?: string | undefined;
   /** Called once the hello exchange has succeeded. */
@@ -80,29 +71,31 @@ const READ_PAUSE_BACKLOG_BYTES = 1024 * 1024;
 let nextPeerId = 1;
 
 /**
- * Options are shared by all of a server's connections (one object, not one
- * per connection); the callbacks get the connection.
+ * One peer: the hello, frames in and out, liveness and close. Symmetric: the
+ * same code serves the client and the server side; only the hello differs by
+ * role. Requests live in `Outgoing` (ours) and `Incoming` (theirs); writing in
+ * `FrameWriter`, whether to read in `ReadGate`, the hello's rules in handshake.ts.
  *
- * One peer: the hello, frames in and out (batched per tick), backpressure,
- * liveness and close. Requests live in `Outgoing` (ours) and `Incoming`
- * (theirs). Symmetric: the same code serves the client and the server side;
- * only the hello differs by role.
+ * `Peer` is its public face (what a handler's `ctx.peer` can do); WriterHost,
+ * HeartbeatHooks and OutputHolder are what the writer, the heartbeat and the
+ * server's output budget call back (methods rather than closures: an idle
+ * connection stays small). Options are shared by all of a server's connections.
  */
-export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, InputHolder, OutputHolder {
+export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolder {
   readonly id = nextPeerId++;
   readonly transport: string;
   /** Set when the connection has closed; the error that closed it, if any. */
   closeError: IpcError | undefined = undefined;
   serverHello: ServerHello | undefined = undefined;
 
-  private readonly channel: Channel;
+  private readonly socket: SocketLike;
   private readonly options: ConnectionOptions;
   private readonly decoder: FrameDecoder;
   private readonly outgoing: Outgoing;
   private readonly incoming: Incoming;
   private state: 'hello' | 'open' | 'closing' | 'closed' = 'hello';
   private readonly writer: FrameWriter;
-  private readPauses = 0;
+  private readonly gate: ReadGate;
   private helloTimer: NodeJS.Timeout | undefined;
   private helloResolve: (() => void) | undefined;
   private helloReject: ((error: IpcError) => void) | undefined;
@@ -111,17 +104,16 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
   private resolveClosed: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
   private heartbeat: Heartbeat | undefined;
-  /** Input bytes (partial frame, held frames) the server budget has counted for this connection. */
-  inputCharged = 0;
   /** The peer's first bytes, until its hello: a peer that speaks another protocol is told so. */
   private firstBytes: Buffer | undefined;
 
-  constructor(channel: Channel, options: ConnectionOptions) {
-    this.channel = channel;
+  constructor(socket: SocketLike, options: ConnectionOptions) {
+    this.socket = socket;
     this.options = options;
     this.transport = options.transport;
+    this.gate = new ReadGate(socket, options.budget);
     this.outgoing = new Outgoing(this, options.requestTimeout, options.maxCollectedBytes);
-    this.incoming = new Incoming(this, this, options);
+    this.incoming = new Incoming(this, options);
     this.incoming.dispatch = (frame) => {
       try {
         this.dispatch(frame);
@@ -129,19 +121,19 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
         this.protocolError(asIpcError(error));
       }
     };
-    this.writer = new FrameWriter(channel, options.maxQueuedBytes, this);
+    this.writer = new FrameWriter(socket, options.maxQueuedBytes, this);
     this.decoder = new FrameDecoder((frame) => this.onFrame(frame), {
       preallocateBytes: options.preallocateBytes,
     });
     this.decoder.setLimit(Math.min(HELLO_MAX_BYTES, options.maxFrameBytes), 'the limit before the hello');
-    channel.on('data', (chunk) => this.onData(chunk));
-    channel.on('error', (error) => {
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', (error) => {
       debug('connection %d (%s): socket error %s', this.id, this.transport, error.message);
       this.closeError ??= new IpcError(ErrorCodes.CLOSED, `socket error: ${error.message}`, { cause: error });
     });
-    channel.on('close', () => this.teardown(this.closeError));
+    socket.on('close', () => this.teardown(this.closeError));
     // Closed before we got it (an error in the gap between connect and now): its 'close' has gone by.
-    if (channel.destroyed) queueMicrotask(() => this.teardown(this.closeError));
+    if (socket.destroyed) queueMicrotask(() => this.teardown(this.closeError));
     const helloTimeout = options.helloTimeout;
     if (options.role === 'server' && helloTimeout > 0 && Number.isFinite(helloTimeout)) {
       // Judged after the next poll, not in the timers phase: if the event loop was held up past the
@@ -242,7 +234,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     this.state = 'closing';
     this.whenIdle().then(() => {
       this.flush();
-      this.channel.end();
+      this.socket.end();
     });
     return this.whenClosed;
   }
@@ -251,7 +243,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
   destroy(error?: IpcError): void {
     if (this.state === 'closed') return;
     this.teardown(error);
-    this.channel.destroy();
+    this.socket.destroy();
   }
 
   /** Writes whatever was batched in this tick now. */
@@ -276,10 +268,12 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
   }
 
   setReadPause(reason: ReadPause, on: boolean): void {
-    const before = this.readPauses;
-    this.readPauses = on ? before | reason : before & ~reason;
-    if (before === 0 && this.readPauses !== 0) this.channel.pause();
-    else if (before !== 0 && this.readPauses === 0 && this.state !== 'closed') this.channel.resume();
+    this.gate.set(reason, on);
+  }
+
+  /** The bytes held back for handlers changed: the input budget counts them. */
+  inputChanged(): void {
+    if (this.options.budget !== undefined) this.gate.charge(this.decoder.buffered + this.incoming.heldBytes);
   }
 
   /** The hello is done: full-size frames from now on, and the heartbeat starts. */
@@ -296,7 +290,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     this.heartbeat = new Heartbeat(interval, this);
   }
 
-  // ---- what the writer and the heartbeat ask of it (HeartbeatHooks, WriterHost) ----
+  // ---- what the writer, the heartbeat and the output budget ask of it ----
 
   /** @internal */
   writeBackpressure(on: boolean, queuedBytes: number): void {
@@ -329,22 +323,6 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     );
   }
 
-  /** @internal The input budget asks this connection to stop (or resume) reading. */
-  inputPaused(on: boolean): void {
-    this.setReadPause(ReadPause.InputBudget, on);
-  }
-
-  /** @internal Recounts the input bytes this connection holds, for the server-wide budget. */
-  inputChanged(): void {
-    const budget = this.options.budget;
-    if (budget === undefined || this.state === 'closed') return;
-    const now = this.decoder.buffered + this.incoming.heldBytes;
-    const delta = now - this.inputCharged;
-    if (delta === 0) return;
-    this.inputCharged = now;
-    budget.chargeInput(this, delta);
-  }
-
   /** @internal */
   heartbeatQueuedBytes(): number {
     return this.writer.queuedBytes;
@@ -352,7 +330,7 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
 
   /** @internal */
   heartbeatPausedByUs(): boolean {
-    return (this.readPauses & ~ReadPause.WriteBackpressure) !== 0;
+    return this.gate.pausedByUs;
   }
 
   /** @internal */
@@ -424,29 +402,22 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
       case Kind.CANCEL:
         this.incoming.onCancel(frame.id);
         return;
-      case Kind.RESPONSE: {
-        const value = decodeValue(frame);
-        this.outgoing.take(frame.id, true)?.settleValue(value);
+      case Kind.RESPONSE:
+      case Kind.STREAM_ITEM:
+      case Kind.STREAM_END:
+        this.outgoing.answer(frame);
         return;
-      }
       case Kind.ERROR: {
-        const error = fromWireError(decodeValue(frame));
         if (frame.id !== 0) {
-          this.outgoing.take(frame.id, true)?.settleError(error);
+          this.outgoing.answer(frame);
           return;
         }
         // The peer is closing the whole connection and says why.
+        const error = fromWireError(decodeValue(frame));
         debug('connection %d: peer closed it: %s %s', this.id, error.code, error.message);
         this.destroy(error);
         return;
       }
-      case Kind.STREAM_ITEM: {
-        this.outgoing.streamItem(frame.id, decodeValue(frame), frame.end - frame.start);
-        return;
-      }
-      case Kind.STREAM_END:
-        this.outgoing.take(frame.id, true)?.streamEnd();
-        return;
       case Kind.PING:
         this.writer.message(Kind.PONG, frame.id, '', undefined);
         return;
@@ -458,42 +429,22 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
   }
 
   private onHelloFrame(frame: Frame): void {
-    if (this.options.role === 'client' && frame.kind === Kind.ERROR && frame.id === 0) {
-      const error = helloFailure(fromWireError(decodeValue(frame)));
-      this.helloReject?.(error);
-      this.destroy(error);
-      return;
-    }
     if (this.options.role === 'client') {
-      this.serverHello = readServerHello(frame);
+      const answer = serverAnswer(frame);
+      if (answer instanceof IpcError) {
+        this.destroy(answer); // refused: nothing to say back
+        return;
+      }
+      this.serverHello = answer;
       this.opened();
       this.helloResolve?.();
       return;
     }
-    const hello = readClientHello(frame);
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      throw new IpcError(
-        ErrorCodes.VERSION,
-        `client speaks protocol ${hello.protocol}, this server ${PROTOCOL_VERSION}`,
-      );
-    }
-    const authorize = this.options.authorize;
-    if (authorize !== undefined && !authorize(hello.token)) {
-      debug('connection %d (%s): hello refused (bad or missing token)', this.id, this.transport);
-      throw new IpcError(ErrorCodes.AUTH, 'the server refused the hello: missing or wrong token');
-    }
-    const refusal = this.options.admit?.();
-    if (refusal !== undefined) throw refusal;
+    const reply = acceptHello(frame, this.options);
     clearTimeout(this.helloTimer);
     // Cleared, it would still be kept alive by this field for the connection's lifetime.
     this.helloTimer = undefined;
     this.opened();
-    const reply: ServerHello = {
-      protocol: PROTOCOL_VERSION,
-      server: 'unixipc',
-      maxFrameBytes: this.options.maxFrameBytes,
-      ...this.options.identity,
-    };
     this.writer.message(Kind.HELLO, 0, '', reply);
     this.options.onOpen?.(this);
   }
@@ -524,8 +475,8 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     this.writer.message(Kind.ERROR, 0, '', toWireError(error));
     this.flush();
     this.teardown(error);
-    this.channel.end();
-    setTimeout(() => this.channel.destroy(), ERROR_FLUSH_MS).unref();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), ERROR_FLUSH_MS).unref();
   }
 
   private teardown(error: IpcError | undefined): void {
@@ -545,13 +496,8 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     this.outgoing.failAll(error);
     this.incoming.abortAll(error);
     this.writer.drained();
-    const budget = this.options.budget;
-    if (budget !== undefined) {
-      const charged = this.inputCharged;
-      this.inputCharged = 0;
-      budget.forgetInput(this, charged);
-      budget.setOutput(this, 0);
-    }
+    this.gate.close();
+    this.options.budget?.setOutput(this, 0);
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

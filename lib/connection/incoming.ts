@@ -3,8 +3,9 @@ import { ErrorCodes, IpcError } from '../errors.ts';
 import type { Frame } from '../framing/index.ts';
 import { badFrame, decodeValue, frameMeta, Kind, toWireError } from '../protocol/index.ts';
 import type { HandlerWaiter, ServerBudget } from './budget.ts';
-import { IncomingCall, type Peer, type RequestContext } from './context.ts';
-import { type Link, ReadPause } from './link.ts';
+import type { Connection } from './connection.ts';
+import { IncomingCall, type RequestContext } from './context.ts';
+import { ReadPause } from './read-gate.ts';
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -78,8 +79,7 @@ export class Incoming implements HandlerWaiter {
   private lastMethodBytes: Buffer = NO_BYTES;
 
   constructor(
-    private readonly link: Link,
-    private readonly peer: Peer,
+    private readonly connection: Connection,
     private readonly options: IncomingOptions,
   ) {}
 
@@ -112,7 +112,7 @@ export class Incoming implements HandlerWaiter {
     if (this.calls?.has(id)) throw badFrame(`request id ${id} is already in flight`);
     const method = this.methodOf(frame);
     const params = decodeValue(frame);
-    if (this.link.closing) {
+    if (this.connection.closing) {
       this.sendError(id, new IpcError(ErrorCodes.CLOSED, `the server is closing; "${method}" was not run`));
       return;
     }
@@ -125,7 +125,7 @@ export class Incoming implements HandlerWaiter {
       this.holdBack(frame);
       return;
     }
-    const call = new IncomingCall(id, method, this.peer);
+    const call = new IncomingCall(id, method, this.connection);
     let result: unknown;
     try {
       result = handler(params, call);
@@ -161,7 +161,7 @@ export class Incoming implements HandlerWaiter {
     const failed = (error: unknown) => {
       debug(
         'connection %d: notification handler "%s" failed: %s',
-        this.link.id,
+        this.connection.id,
         name,
         (error as Error)?.message,
       );
@@ -169,7 +169,7 @@ export class Incoming implements HandlerWaiter {
     };
     let result: unknown;
     try {
-      result = handler(data, new IncomingCall(0, name, this.peer));
+      result = handler(data, new IncomingCall(0, name, this.connection));
     } catch (error) {
       failed(error);
       return;
@@ -187,7 +187,7 @@ export class Incoming implements HandlerWaiter {
       if (at < 0) return; // already answered: the race is normal
       const [frame] = this.backlog.splice(at, 1);
       this.heldBytes -= frame!.buffer.length;
-      this.link.inputChanged();
+      this.connection.inputChanged();
       this.sendError(
         id,
         new IpcError(
@@ -204,7 +204,7 @@ export class Incoming implements HandlerWaiter {
     this.calls?.delete(id);
     call.abort(reason);
     this.sendError(id, reason);
-    this.link.checkIdle();
+    this.connection.checkIdle();
   }
 
   /** The connection is gone: every running handler's signal fires. */
@@ -238,7 +238,7 @@ export class Incoming implements HandlerWaiter {
     this.running--;
     this.options.budget?.releaseHandler();
     if (this.backlog.length > 0) this.drainBacklog();
-    this.link.checkIdle();
+    this.connection.checkIdle();
   }
 
   private holdBack(frame: Frame): void {
@@ -251,15 +251,15 @@ export class Incoming implements HandlerWaiter {
     );
     this.backlog.push(held);
     this.heldBytes += held.buffer.length;
-    this.link.inputChanged();
+    this.connection.inputChanged();
     if (this.heldBytes > HOLD_MAX_BYTES || this.backlog.length > this.options.maxInFlight) {
-      this.link.setReadPause(ReadPause.InFlight, true);
+      this.connection.setReadPause(ReadPause.InFlight, true);
     }
   }
 
   private afterBacklogChange(): void {
     if (this.heldBytes <= HOLD_MAX_BYTES >>> 1 && this.backlog.length <= this.options.maxInFlight >>> 1) {
-      this.link.setReadPause(ReadPause.InFlight, false);
+      this.connection.setReadPause(ReadPause.InFlight, false);
     }
   }
 
@@ -282,7 +282,7 @@ export class Incoming implements HandlerWaiter {
       return;
     }
     try {
-      this.link.message(Kind.RESPONSE, call.id, '', value);
+      this.connection.message(Kind.RESPONSE, call.id, '', value);
     } catch (error) {
       this.finishError(
         call,
@@ -299,8 +299,13 @@ export class Incoming implements HandlerWaiter {
       return;
     }
     this.complete(call);
-    debug('connection %d: handler "%s" failed: %s', this.link.id, call.method, (error as Error)?.message);
-    this.link.message(Kind.ERROR, call.id, '', toWireError(error, true));
+    debug(
+      'connection %d: handler "%s" failed: %s',
+      this.connection.id,
+      call.method,
+      (error as Error)?.message,
+    );
+    this.connection.message(Kind.ERROR, call.id, '', toWireError(error, true));
   }
 
   /** Nothing more is sent for CALL, and its slot is given back. */
@@ -326,7 +331,7 @@ export class Incoming implements HandlerWaiter {
     if (this.drainingBacklog) return;
     this.drainingBacklog = true;
     try {
-      while (this.backlog.length > 0 && this.link.writable) {
+      while (this.backlog.length > 0 && this.connection.writable) {
         if (this.running >= this.options.maxInFlight) break;
         const next = this.backlog.shift()!;
         this.heldBytes -= next.buffer.length;
@@ -341,7 +346,7 @@ export class Incoming implements HandlerWaiter {
     } finally {
       this.drainingBacklog = false;
     }
-    this.link.inputChanged();
+    this.connection.inputChanged();
     this.afterBacklogChange();
   }
 
@@ -351,20 +356,20 @@ export class Incoming implements HandlerWaiter {
     try {
       for (;;) {
         const step = await iterator.next();
-        if (call.done || !this.link.writable) {
+        if (call.done || !this.connection.writable) {
           this.release(call);
           return;
         }
         if (step.done) break;
-        this.link.message(Kind.STREAM_ITEM, call.id, '', step.value);
-        if (!this.link.ready) await this.link.waitDrain();
+        this.connection.message(Kind.STREAM_ITEM, call.id, '', step.value);
+        if (!this.connection.ready) await this.connection.waitDrain();
       }
       if (call.done) {
         this.release(call);
         return;
       }
       this.complete(call);
-      this.link.message(Kind.STREAM_END, call.id, '', undefined);
+      this.connection.message(Kind.STREAM_END, call.id, '', undefined);
     } catch (error) {
       this.finishError(call, error);
     }
@@ -390,6 +395,6 @@ export class Incoming implements HandlerWaiter {
   }
 
   private sendError(id: number, error: unknown): void {
-    this.link.message(Kind.ERROR, id, '', toWireError(error));
+    this.connection.message(Kind.ERROR, id, '', toWireError(error));
   }
 }

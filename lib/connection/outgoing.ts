@@ -1,9 +1,11 @@
-import { ErrorCodes, IpcError } from '../errors.ts';
+import { abortedError, closedError, ErrorCodes, IpcError, timeoutError, tooMuchError } from '../errors.ts';
+import type { Frame } from '../framing/index.ts';
 import { badFrame, Kind } from '../protocol/index.ts';
+import { Pending, readAnswer, settle } from './answers.ts';
+import type { Connection } from './connection.ts';
 import { DeadlineQueue } from './deadlines.ts';
 import { IdTable } from './id-table.ts';
-import { type Link, ReadPause } from './link.ts';
-import { abortedError, closedError, Pending, timeoutError, tooMuchError } from './pending.ts';
+import { ReadPause } from './read-gate.ts';
 import { StreamReader } from './stream-reader.ts';
 
 export interface RequestOptions {
@@ -32,7 +34,7 @@ export class Outgoing {
   private wrapped = false;
 
   constructor(
-    private readonly link: Link,
+    private readonly connection: Connection,
     private readonly defaultTimeout: number,
     /** The most bytes of stream items a plain request() collects (a hostile server could send without end). */
     private readonly maxCollectedBytes = Number.POSITIVE_INFINITY,
@@ -58,11 +60,11 @@ export class Outgoing {
     // Encoded straight into the write batch: nothing can answer before this function returns.
     let bodyBytes: number;
     try {
-      bodyBytes = this.link.message(Kind.REQUEST, id, method, params, peerMaxFrameBytes);
+      bodyBytes = this.connection.message(Kind.REQUEST, id, method, params, peerMaxFrameBytes);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.link.writable) {
+    if (!this.connection.writable) {
       // Writing it overflowed a peer that does not read, and the connection is gone.
       return Promise.reject(closedError(method, undefined));
     }
@@ -82,7 +84,7 @@ export class Outgoing {
       const timeout = options?.timeout ?? this.defaultTimeout;
       if (timeout > 0 && Number.isFinite(timeout)) {
         if (timeout === this.defaultTimeout && !stream) {
-          entry.deadline = this.link.batchTime() + timeout;
+          entry.deadline = this.connection.batchTime() + timeout;
           this.deadlines ??= new DeadlineQueue<Pending>((expired) =>
             this.expire(expired, this.defaultTimeout),
           );
@@ -100,7 +102,7 @@ export class Outgoing {
       if (stream) {
         entry.sink = new StreamReader(
           STREAM_HIGH_WATER,
-          (on) => this.link.setReadPause(ReadPause.SlowStreamReader, on),
+          (on) => this.connection.setReadPause(ReadPause.SlowStreamReader, on),
           () => this.cancel(entry, undefined),
           // Between items the timeout is an idle timeout.
           () => entry.timer?.refresh(),
@@ -115,10 +117,10 @@ export class Outgoing {
    * after which the id is free. Undefined for the late answer of a request we
    * cancelled; throws ERR_IPC_BAD_FRAME for an id we never used.
    */
-  take(id: number, final: boolean): Pending | undefined {
+  private take(id: number, final: boolean): Pending | undefined {
     const entry = final ? this.pending?.delete(id) : this.pending?.get(id);
     if (entry !== undefined) {
-      if (final) this.link.checkIdle();
+      if (final) this.connection.checkIdle();
       return entry;
     }
     if (this.cancelled?.has(id)) {
@@ -128,11 +130,14 @@ export class Outgoing {
     throw badFrame(`${final ? 'answer' : 'stream item'} for unknown request id ${id}`);
   }
 
-  /** A STREAM_ITEM of BYTES for request ID. */
-  streamItem(id: number, value: unknown, bytes: number): void {
-    const entry = this.take(id, false);
-    if (entry === undefined || entry.streamItem(value, bytes, this.maxCollectedBytes)) return;
-    this.cancel(entry, tooMuchError(entry.method, this.maxCollectedBytes));
+  /** An answer frame: RESPONSE, ERROR (with an id), STREAM_ITEM or STREAM_END. */
+  answer(frame: Frame): void {
+    const value = readAnswer(frame);
+    const entry = this.take(frame.id, frame.kind !== Kind.STREAM_ITEM);
+    if (entry === undefined) return;
+    if (!settle(entry, frame.kind, value, frame.end - frame.start, this.maxCollectedBytes)) {
+      this.cancel(entry, tooMuchError(entry.method, this.maxCollectedBytes));
+    }
   }
 
   /** Fails everything pending with ERR_IPC_CLOSED (the connection is gone). */
@@ -156,8 +161,8 @@ export class Outgoing {
     this.cancelled.add(entry.id);
     if (error !== undefined) entry.settleError(error);
     else entry.dispose();
-    if (this.link.writable) this.link.message(Kind.CANCEL, entry.id, '', undefined);
-    this.link.checkIdle();
+    if (this.connection.writable) this.connection.message(Kind.CANCEL, entry.id, '', undefined);
+    this.connection.checkIdle();
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { IpcError } from '../errors.ts';
-import type { StreamSink } from './pending.ts';
+import type { StreamSink } from './answers.ts';
 
 interface Waiter {
   resolve(result: IteratorResult<unknown>): void;

@@ -1,6 +1,6 @@
 import { byteLength, HEADER_SIZE, writeFrame } from '../framing/index.ts';
 import { type Encoded, Encoding, prepareValue, SEPARATE_WRITE_BYTES } from '../protocol/index.ts';
-import type { Channel } from './channel.ts';
+import type { SocketLike } from './socket-like.ts';
 
 /**
  * Frames are encoded straight into slabs. The first is small and comes from
@@ -54,7 +54,7 @@ export class FrameWriter {
   private lastMetaLength = 0;
 
   constructor(
-    private readonly channel: Channel,
+    private readonly channel: SocketLike,
     private readonly maxQueuedBytes: number,
     private readonly host: WriterHost,
   ) {

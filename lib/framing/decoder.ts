@@ -1,5 +1,5 @@
 import { ErrorCodes, IpcError } from '../errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, type Frame, HEADER_SIZE, u32 } from './header.ts';
+import { DEFAULT_MAX_FRAME_BYTES, type Frame, HEADER_SIZE, u32 } from './frame.ts';
 
 /** A frame as decoded: where its body lies, with no Buffer view made unless asked for. */
 class DecodedFrame implements Frame {

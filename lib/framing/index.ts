@@ -1,3 +1,11 @@
 export { FrameDecoder, type FrameDecoderOptions } from './decoder.ts';
-export { byteLength, encodeFrame, writeFrame } from './encode.ts';
-export { DEFAULT_MAX_FRAME_BYTES, type Frame, HEADER_SIZE, MAX_META_BYTES, writeHeader } from './header.ts';
+export {
+  byteLength,
+  DEFAULT_MAX_FRAME_BYTES,
+  encodeFrame,
+  type Frame,
+  HEADER_SIZE,
+  MAX_META_BYTES,
+  writeFrame,
+  writeHeader,
+} from './frame.ts';

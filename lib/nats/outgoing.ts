@@ -1,6 +1,5 @@
-import { abortedError, closedError, timeoutError } from '../connection/pending.ts';
 import { debug } from '../debug.ts';
-import { ErrorCodes, IpcError } from '../errors.ts';
+import { abortedError, closedError, ErrorCodes, IpcError, timeoutError } from '../errors.ts';
 import type { NatsConnection, NatsModule, NatsMsg } from './api.ts';
 import { StreamIn } from './stream-in.ts';
 import type { Subjects } from './subjects.ts';

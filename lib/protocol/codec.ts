@@ -1,4 +1,7 @@
-import { ErrorCodes, IpcError, type IpcErrorCode } from '../errors.ts';
+import { badFrame, ErrorCodes, IpcError, type IpcErrorCode } from '../errors.ts';
+
+export { badFrame } from '../errors.ts';
+
 import { byteLength, type Frame, HEADER_SIZE, writeFrame } from '../framing/index.ts';
 import { ENCODING_MASK, Encoding, WIRE_ERROR_CODES } from './messages.ts';
 
@@ -110,8 +113,4 @@ export function fromWireError(value: unknown): IpcError {
 /** An error from decoding, as the IpcError to report: anything else thrown there is a bad frame. */
 export function asIpcError(error: unknown): IpcError {
   return error instanceof IpcError ? error : badFrame(String(error), error);
-}
-
-export function badFrame(message: string, cause?: unknown): IpcError {
-  return new IpcError(ErrorCodes.BAD_FRAME, message, cause === undefined ? {} : { cause });
 }

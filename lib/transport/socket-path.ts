@@ -15,6 +15,11 @@ export function isAbstract(path: string): boolean {
   return path.startsWith('\0');
 }
 
+/** An abstract name as people write it ("\\0name" would print a raw NUL). */
+export function displayPath(path: string): string {
+  return isAbstract(path) ? `@${path.slice(1)} (abstract)` : path;
+}
+
 export function fitsSunPath(path: string): boolean {
   return Buffer.byteLength(path) <= SUN_PATH_MAX;
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { call, encodeFrame, FrameDecoder, isIpcError } from '../../lib/index.ts';
+import { call, isIpcError } from '../../lib/index.ts';
+import { encodeFrame, FrameDecoder } from '../../lib/protocol-entry.ts';
 import {
   cleanup,
   codeOf,

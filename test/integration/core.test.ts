@@ -3,7 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type Client, connect, encodeFrame, FrameDecoder, isIpcError } from '../../lib/index.ts';
+import { type Client, connect, isIpcError } from '../../lib/index.ts';
+import { encodeFrame, FrameDecoder } from '../../lib/protocol-entry.ts';
 import { cleanup, codeOf, killAll, type Spawned, startFixture, startServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);

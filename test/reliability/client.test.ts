@@ -1,7 +1,8 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame, FrameDecoder, serve } from '../../lib/index.ts';
+import { connect, serve } from '../../lib/index.ts';
+import { encodeFrame, FrameDecoder } from '../../lib/protocol-entry.ts';
 import { cleanup, codeOf, exited, killAll, startOptionsServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);

@@ -27,16 +27,8 @@ import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type Client,
-  connect,
-  ErrorCodes,
-  encodeFrame,
-  FrameDecoder,
-  HEADER_SIZE,
-  isIpcError,
-} from '../../lib/index.ts';
-import { WIRE_ERROR_CODES } from '../../lib/protocol/index.ts';
+import { type Client, connect, ErrorCodes, isIpcError } from '../../lib/index.ts';
+import { encodeFrame, FrameDecoder, HEADER_SIZE, WIRE_ERROR_CODES } from '../../lib/protocol-entry.ts';
 import { type Plain, plain } from '../frames.ts';
 import { cleanup, killAll, type LineProcess, startOptionsServer, tempDir } from '../helpers.ts';
 

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame } from '../../lib/index.ts';
+import { connect } from '../../lib/index.ts';
+import { encodeFrame } from '../../lib/protocol-entry.ts';
 import { cleanup, codeOf, killAll, rawClient, startOptionsServer, stats, tempDir } from '../helpers.ts';
 
 afterEach(killAll);

@@ -2,7 +2,8 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame, FrameDecoder } from '../../lib/index.ts';
+import { connect } from '../../lib/index.ts';
+import { encodeFrame, FrameDecoder } from '../../lib/protocol-entry.ts';
 import { cleanup, codeOf, killAll, spawnLines, startOptionsServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);

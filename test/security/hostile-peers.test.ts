@@ -3,7 +3,8 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, encodeFrame, isIpcError } from '../../lib/index.ts';
+import { connect, isIpcError } from '../../lib/index.ts';
+import { encodeFrame } from '../../lib/protocol-entry.ts';
 import {
   cleanup,
   errorOf,

@@ -1,18 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import type { Link } from '../../lib/connection/link.ts';
+import type { Connection } from '../../lib/connection/connection.ts';
 import { Outgoing } from '../../lib/connection/outgoing.ts';
+import type { Frame } from '../../lib/framing/index.ts';
 import { Kind } from '../../lib/protocol/index.ts';
+
+/** A RESPONSE frame for request ID, as the decoder hands it out. */
+function response(id: number, value: unknown): Frame {
+  const buffer = Buffer.from(JSON.stringify(value));
+  return {
+    kind: Kind.RESPONSE,
+    flags: 0,
+    id,
+    metaLength: 0,
+    buffer,
+    start: 0,
+    end: buffer.length,
+    body: buffer,
+  };
+}
 
 /** A connection stand-in that records the frames the bookkeeping writes (sockets are tested end to end elsewhere). */
 function setup() {
   const frames: Array<{ kind: number; id: number }> = [];
-  const link: Link = {
+  const connection = {
     id: 1,
     writable: true,
     closing: false,
     ready: true,
     send: () => true,
-    message: (kind, id) => {
+    message: (kind: number, id: number) => {
       frames.push({ kind, id });
       return 0;
     },
@@ -21,9 +37,9 @@ function setup() {
     setReadPause: () => {},
     checkIdle: () => {},
     inputChanged: () => {},
-  };
+  } as unknown as Connection;
   // No default timeout: nothing here waits on a timer.
-  const outgoing = new Outgoing(link, 0);
+  const outgoing = new Outgoing(connection, 0);
   const requestIds = () => frames.filter((f) => f.kind === Kind.REQUEST).map((f) => f.id);
   return { outgoing, frames, requestIds };
 }
@@ -34,7 +50,7 @@ describe('Outgoing request ids', () => {
   it('counts up from 1, and reuses an answered id only after wrapping around', () => {
     const { outgoing, requestIds } = setup();
     const answered = outgoing.start('a', undefined, undefined, false, 0);
-    outgoing.take(1, true)?.settleValue('done');
+    outgoing.answer(response(1, 'done'));
     outgoing.start('b', undefined, undefined, false, 0);
     outgoing.start('c', undefined, undefined, false, 0);
     expect(requestIds()).toEqual([1, 2, 3]);
@@ -51,13 +67,13 @@ describe('Outgoing request ids', () => {
     controller.abort();
     await expect(cancelled).rejects.toMatchObject({ code: 'ERR_IPC_ABORTED' });
     const answered = outgoing.start('a', undefined, undefined, false, 0);
-    outgoing.take(4, true)?.settleValue(1);
+    outgoing.answer(response(4, 1));
     await answered;
     (outgoing as unknown as { nextId: number }).nextId = MAX_ID - 1;
     const wrapped = Array.from({ length: 4 }, () => outgoing.start('w', undefined, undefined, false, 0));
     expect(requestIds()).toEqual([1, 2, 3, 4, MAX_ID - 1, MAX_ID, 4, 5]);
     // The answer for a pending id still reaches its caller.
-    outgoing.take(1, true)?.settleValue('one');
+    outgoing.answer(response(1, 'one'));
     await expect(pending1).resolves.toBe('one');
     outgoing.failAll(undefined);
     await expect(pending2).rejects.toMatchObject({ code: 'ERR_IPC_CLOSED' });

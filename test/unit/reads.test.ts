@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SocketReads, TCP_BODY_READ_BYTES } from '../../lib/connection/reads.ts';
 import { encodeFrame, type Frame, FrameDecoder } from '../../lib/framing/index.ts';
+import { SocketReads, TCP_BODY_READ_BYTES } from '../../lib/transport/reads.ts';
 import { type Plain, plain } from '../frames.ts';
 
 /**

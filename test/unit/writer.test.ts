@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { Channel } from '../../lib/connection/channel.ts';
+import type { SocketLike } from '../../lib/connection/socket-like.ts';
 import { FrameWriter } from '../../lib/connection/writer.ts';
 import { type Frame, FrameDecoder } from '../../lib/framing/index.ts';
 import { Kind } from '../../lib/protocol/index.ts';
 import { plain } from '../frames.ts';
 
-/** A byte sink with the Channel shape that records each write (the socket side is tested end to end elsewhere). */
+/** A byte sink with the SocketLike shape that records each write (the socket side is tested end to end elsewhere). */
 class Sink extends EventEmitter {
   writes: Buffer[] = [];
   writableLength = 0;
@@ -27,7 +27,7 @@ class Sink extends EventEmitter {
 
 function setup() {
   const sink = new Sink();
-  const writer = new FrameWriter(sink as unknown as Channel, 1 << 20, {
+  const writer = new FrameWriter(sink as unknown as SocketLike, 1 << 20, {
     writeBackpressure: () => {},
     writeOverflow: () => {},
   });

@@ -1,11 +1,11 @@
-import { EventEmitter } from './builtins.ts';
-import { ServerBudget } from './connection/budget.ts';
-import { Connection, type ConnectionOptions, type Handler } from './connection/connection.ts';
-import type { Peer } from './connection/context.ts';
-import { debug } from './debug.ts';
-import { type EndpointInput, parseEndpoint } from './endpoint.ts';
-import { ErrorCodes, IpcError } from './errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES } from './framing/index.ts';
+import { EventEmitter } from '../builtins.ts';
+import { ServerBudget } from '../connection/budget.ts';
+import { Connection, type ConnectionOptions, type Handler } from '../connection/connection.ts';
+import type { Peer } from '../connection/context.ts';
+import { debug } from '../debug.ts';
+import { type EndpointInput, parseEndpoint } from '../endpoint.ts';
+import { ErrorCodes, IpcError } from '../errors.ts';
+import { checkServeOptions, SERVE_DEFAULTS } from '../options.ts';
 import {
   checkName,
   encodeMessage,
@@ -15,21 +15,21 @@ import {
   RESERVED_EVENT_NAMES,
   tokenMatches,
   toWireError,
-} from './protocol/index.ts';
+} from '../protocol/index.ts';
 import {
   inspectPath,
   type Listener,
   type ListenOptions,
   listen,
-  readTcpTable,
+  type PathLostAction,
+  PathWatchdog,
   type Socket,
-  socketUid,
   trustedUids,
-} from './transport/index.ts';
-import { type PathLostAction, PathWatchdog } from './watchdog.ts';
+} from '../transport/index.ts';
+import { HelloQueue } from './hello-queue.ts';
 
-export type { Handler } from './connection/connection.ts';
-export type { Peer, RequestContext } from './connection/context.ts';
+export type { Handler } from '../connection/connection.ts';
+export type { Peer, RequestContext } from '../connection/context.ts';
 
 export interface ServeOptions {
   /** Methods by name; more can be added with `server.handle()`. */
@@ -133,10 +133,8 @@ export class Server extends EventEmitter<ServerEvents> {
   private readonly streams = new Set<string>();
   /** Connections past their hello. */
   private readonly connections = new Set<Connection>();
-  /** Connections waiting for their hello, oldest first, with their sockets (for their peer's uid). */
-  private readonly pending = new Map<Connection, { socket: Socket }>();
-  private lastForeignScan = 0;
-  private acceptsSinceScan = 0;
+  /** Connections waiting for their hello. */
+  private readonly pending: HelloQueue;
   private readonly budget: ServerBudget;
   private listener: Listener;
   private readonly options: ServeOptions;
@@ -154,13 +152,18 @@ export class Server extends EventEmitter<ServerEvents> {
     this.listenOptions = listenOptions;
     this.path = listener.path;
     this.budget = new ServerBudget({
-      maxHandlers: options.maxHandlers ?? 16_384,
-      maxBufferedBytes: options.maxBufferedBytes ?? 128 * 1024 * 1024,
-      maxQueuedBytesTotal: options.maxQueuedBytesTotal ?? 512 * 1024 * 1024,
+      maxHandlers: options.maxHandlers ?? SERVE_DEFAULTS.maxHandlers,
+      maxBufferedBytes: options.maxBufferedBytes ?? SERVE_DEFAULTS.maxBufferedBytes,
+      maxQueuedBytesTotal: options.maxQueuedBytesTotal ?? SERVE_DEFAULTS.maxQueuedBytesTotal,
     });
+    this.pending = new HelloQueue(
+      options.maxPendingHellos ?? SERVE_DEFAULTS.maxPendingHellos,
+      trustedUids(options.trustUid),
+      () => this.listener.transport === 'tcp',
+    );
     for (const [method, fn] of Object.entries(options.handlers ?? {})) this.handle(method, fn);
     listener.onConnection((socket) => this.accept(socket));
-    const watchInterval = options.watchInterval ?? 1_000;
+    const watchInterval = options.watchInterval ?? SERVE_DEFAULTS.watchInterval;
     if (listener.path !== undefined && watchInterval > 0) {
       const path = listener.path;
       this.watchdog = new PathWatchdog(path, watchInterval, {
@@ -240,7 +243,9 @@ export class Server extends EventEmitter<ServerEvents> {
    * connection. Idempotent.
    */
   close(options: { timeout?: number } = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.timeout ?? this.options.closeTimeout ?? 10_000);
+    this.closing ??= this.shutdown(
+      options.timeout ?? this.options.closeTimeout ?? SERVE_DEFAULTS.closeTimeout,
+    );
     return this.closing;
   }
 
@@ -332,16 +337,16 @@ export class Server extends EventEmitter<ServerEvents> {
     const listener = this.listener;
     if (this.sharedOptions?.listener === listener) return this.sharedOptions.options;
     const token = listener.token;
-    const maxConnections = this.options.maxConnections ?? 8_192;
+    const maxConnections = this.options.maxConnections ?? SERVE_DEFAULTS.maxConnections;
     const options: ConnectionOptions = {
       role: 'server',
       transport: listener.transport,
-      maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxFrameBytes: this.options.maxFrameBytes ?? SERVE_DEFAULTS.maxFrameBytes,
       requestTimeout: 0,
-      maxInFlight: this.options.maxInFlight ?? 1024,
-      helloTimeout: this.options.helloTimeout ?? this.options.handshakeTimeout ?? 2_000,
-      heartbeatInterval: this.options.heartbeatInterval ?? 15_000,
-      maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024 * 1024,
+      maxInFlight: this.options.maxInFlight ?? SERVE_DEFAULTS.maxInFlight,
+      helloTimeout: this.options.helloTimeout ?? this.options.handshakeTimeout ?? SERVE_DEFAULTS.helloTimeout,
+      heartbeatInterval: this.options.heartbeatInterval ?? SERVE_DEFAULTS.heartbeatInterval,
+      maxQueuedBytes: this.options.maxQueuedBytes ?? SERVE_DEFAULTS.maxQueuedBytes,
       budget: this.budget,
       // A large body is held as its bytes arrive, not allocated when its header announces it.
       preallocateBytes: 64 * 1024,
@@ -373,7 +378,7 @@ export class Server extends EventEmitter<ServerEvents> {
       socket.destroy();
       return;
     }
-    const maxConnections = this.options.maxConnections ?? 8_192;
+    const maxConnections = this.options.maxConnections ?? SERVE_DEFAULTS.maxConnections;
     if (this.connections.size >= maxConnections) {
       debug('server %s: maxConnections (%d) reached, refusing a connection', this.endpoint, maxConnections);
       const refusal = new IpcError(ErrorCodes.CLOSED, `the server is at maxConnections (${maxConnections})`);
@@ -381,62 +386,11 @@ export class Server extends EventEmitter<ServerEvents> {
       socket.end(encodeMessage(Kind.ERROR, 0, '', toWireError(refusal)) as Buffer);
       return;
     }
-    if (this.pending.size >= (this.options.maxPendingHellos ?? 4_096)) this.makeRoomForHello();
     const connection = new Connection(socket, this.connectionOptions());
-    this.pending.set(connection, { socket });
+    this.pending.add(connection, socket);
     debug('server %s: connection %d accepted', this.endpoint, connection.id);
   }
-
-  /**
-   * The connections waiting for their hello are at maxPendingHellos. Over TCP
-   * on Linux, first drop those another user opened (their peer's uid is in
-   * /proc/net/tcp: they could not have the token); if none was, the oldest
-   * waiting one, which has had the longest to say hello (a client of ours says
-   * it within a moment of connecting).
-   */
-  private makeRoomForHello(): void {
-    // The scan reads every TCP socket of the machine: at most once per FOREIGN_SCAN_MS, or once per
-    // maxPendingHellos accepts when connections come faster (its cost then stays per accept what
-    // the budget's size makes it).
-    const now = Date.now();
-    const budget = this.options.maxPendingHellos ?? 4_096;
-    this.acceptsSinceScan++;
-    if (
-      this.listener.transport === 'tcp' &&
-      (now - this.lastForeignScan >= FOREIGN_SCAN_MS || this.acceptsSinceScan >= budget)
-    ) {
-      this.lastForeignScan = now;
-      this.acceptsSinceScan = 0;
-      const trusted = trustedUids(this.options.trustUid);
-      const tables = new Map<boolean, string | undefined>();
-      for (const [connection, { socket }] of this.pending) {
-        const v6 = (socket.remoteAddress ?? '').includes(':');
-        if (!tables.has(v6)) tables.set(v6, readTcpTable(v6));
-        const table = tables.get(v6);
-        if (table === undefined) break;
-        const uid = socketUid(
-          table,
-          { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-          { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
-        );
-        if (uid !== undefined && !trusted.has(uid)) {
-          connection.destroy(new IpcError(ErrorCodes.AUTH, `a connection from uid ${uid} before any hello`));
-        }
-      }
-      debug(
-        'server %s: dropped waiting connections of other users; %d wait',
-        this.endpoint,
-        this.pending.size,
-      );
-    }
-    if (this.pending.size < budget) return;
-    const oldest = this.pending.keys().next().value!;
-    oldest.destroy(new IpcError(ErrorCodes.CLOSED, 'dropped: too many connections are waiting to say hello'));
-  }
 }
-
-/** At most one /proc/net/tcp scan for other users' connections in this many ms. */
-const FOREIGN_SCAN_MS = 250;
 
 /**
  * Listens at ENDPOINT: a socket path (AF_UNIX first, TCP fallback behind the
@@ -445,9 +399,10 @@ const FOREIGN_SCAN_MS = 250;
  * server's socket, or anything that is not a socket, is never touched.
  */
 export async function serve(endpoint: EndpointInput, options: ServeOptions = {}): Promise<Server> {
+  checkServeOptions(options);
   const parsed = parseEndpoint(endpoint);
   const listenOptions: ListenOptions = {
-    transport: options.transport ?? 'auto',
+    transport: options.transport ?? SERVE_DEFAULTS.transport,
     backlog: options.backlog,
     mode: options.mode,
     allowSharedDir: options.allowSharedDir,

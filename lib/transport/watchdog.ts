@@ -1,7 +1,7 @@
-import { fsp } from './builtins.ts';
-import { debug } from './debug.ts';
-import { systemCode } from './errors.ts';
-import type { Listener } from './transport/index.ts';
+import { fsp } from '../builtins.ts';
+import { debug } from '../debug.ts';
+import { systemCode } from '../errors.ts';
+import type { Listener } from './listener.ts';
 
 export type PathLostAction = 'rebind' | 'fatal';
 

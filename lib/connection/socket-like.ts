@@ -1,8 +1,8 @@
 /**
- * What the connection needs from a byte stream. A `net.Socket` fits it; the
+ * A socket, seen through the methods the connection uses. A `net.Socket` fits it; the
  * connection never imports `node:net`, so it runs the same over AF_UNIX and TCP.
  */
-export interface Channel {
+export interface SocketLike {
   write(data: Uint8Array): boolean;
   cork(): void;
   uncork(): void;

@@ -1,13 +1,11 @@
-import { EventEmitter } from './builtins.ts';
-import { Connection, type RequestOptions } from './connection/connection.ts';
-import { SocketReads, TCP_BODY_READ_BYTES } from './connection/reads.ts';
-import { debug } from './debug.ts';
-import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
-import { ErrorCodes, IpcError } from './errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES } from './framing/index.ts';
-import { checkName, METHODS_METHOD, type MethodInfo, RESERVED_EVENT_NAMES } from './protocol/index.ts';
+import { EventEmitter } from '../builtins.ts';
+import type { Connection, RequestOptions } from '../connection/connection.ts';
+import { type EndpointInput, parseEndpoint } from '../endpoint.ts';
+import { checkConnectOptions, checkRequestOptions } from '../options.ts';
+import { checkName, METHODS_METHOD, type MethodInfo } from '../protocol/index.ts';
+import { openConnection } from './open.ts';
 
-export type { MethodInfo } from './protocol/index.ts';
+export type { MethodInfo } from '../protocol/index.ts';
 
 /** What a server says of itself in its hello (`client.server`). */
 export interface ServerInfo {
@@ -18,12 +16,7 @@ export interface ServerInfo {
   maxFrameBytes: number;
 }
 
-import { clientTrust, dial } from './transport/index.ts';
-
-/** The most bytes of a streamed result request() and call() collect, by default. */
-export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
-
-export type { RequestOptions } from './connection/connection.ts';
+export type { RequestOptions } from '../connection/connection.ts';
 
 export interface ConnectOptions {
   /** Default timeout of each request, in ms (a request may override it). @default 30000 */
@@ -80,6 +73,13 @@ export class Client extends EventEmitter {
    */
   request<T = any>(method: string, params?: unknown, options?: RequestOptions): Promise<T> {
     checkName('method', method);
+    if (options !== undefined) {
+      try {
+        checkRequestOptions(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return this.connection.request(method, params, options) as Promise<T>;
   }
 
@@ -94,6 +94,7 @@ export class Client extends EventEmitter {
     options?: RequestOptions,
   ): AsyncGenerator<T, void> {
     checkName('method', method);
+    if (options !== undefined) checkRequestOptions(options);
     const reader = (await this.connection.request(method, params, options, true)) as AsyncIterable<T>;
     yield* reader;
   }
@@ -159,67 +160,20 @@ export class Client extends EventEmitter {
  * await client.request('upper', 'hello'); // 'HELLO'
  */
 export async function connect(endpoint: EndpointInput, options: ConnectOptions = {}): Promise<Client> {
+  checkConnectOptions(options);
   const parsed = parseEndpoint(endpoint);
-  const connectTimeout = options.connectTimeout ?? 5_000;
-  const started = Date.now();
-  const reads = new SocketReads();
-  const dialed = await dial(parsed, connectTimeout, {
-    token: options.token,
-    onread: reads.onread,
-    trust: clientTrust(options),
-  });
-  if (dialed.transport === 'tcp') reads.limitBodyReads(TCP_BODY_READ_BYTES);
   let client: Client | undefined;
   // Events that arrive with the hello reply (a server greeting from its 'connection' event) are
   // held until the caller has had its turn to add listeners after `await connect()`.
   let early: Array<[string, unknown]> | undefined = [];
-  const connection = new Connection(dialed.socket, {
-    role: 'client',
-    transport: dialed.transport,
-    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-    requestTimeout: options.timeout ?? 30_000,
-    maxInFlight: 1024,
-    helloTimeout: 0,
-    heartbeatInterval: options.heartbeatInterval ?? 15_000,
-    maxQueuedBytes: Number.POSITIVE_INFINITY,
-    maxCollectedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
-    token: dialed.token,
-    // A hostile or buggy server must not fake the client's own events.
-    onNotify: (name, data) => {
-      if (RESERVED_EVENT_NAMES.has(name)) return;
+  const opened = await openConnection(parsed, options, {
+    onEvent: (name, data) => {
       if (early) early.push([name, data]);
       else client?.emit(name, data);
     },
     onClose: (_connection, error) => client?.emit('close', error),
   });
-  reads.attach(connection);
-  const where = formatEndpoint(parsed);
-  const remaining = Math.max(1, connectTimeout - (Date.now() - started));
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      connection.hello(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new IpcError(
-                ErrorCodes.CONNECT,
-                `cannot connect to ${where}: no hello within ${connectTimeout} ms`,
-              ),
-            ),
-          remaining,
-        );
-      }),
-    ]);
-  } catch (error) {
-    connection.destroy();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  debug('client: connected to %s over %s', where, dialed.transport);
-  client = new Client(connection, where, dialed.transport);
+  client = new Client(opened.connection, opened.endpoint, opened.transport);
   const created = client;
   setImmediate(() => {
     const held = early ?? [];

@@ -1,29 +1,33 @@
-import { abortedError, closedError, timeoutError, tooMuchError } from './connection/pending.ts';
-import { debug } from './debug.ts';
-import { type EndpointInput, formatEndpoint, parseEndpoint } from './endpoint.ts';
-import { ErrorCodes, IpcError, systemCode } from './errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, type Frame, FrameDecoder } from './framing/index.ts';
+import { Pending, readAnswer, settle } from '../connection/answers.ts';
+import { serverAnswer } from '../connection/handshake.ts';
+import { debug } from '../debug.ts';
+import { type EndpointInput, formatEndpoint, parseEndpoint } from '../endpoint.ts';
+import {
+  abortedError,
+  badFrame,
+  closedError,
+  ErrorCodes,
+  IpcError,
+  systemCode,
+  timeoutError,
+  tooMuchError,
+} from '../errors.ts';
+import { type Frame, FrameDecoder } from '../framing/index.ts';
+import { CONNECT_DEFAULTS, checkCallOptions } from '../options.ts';
 import {
   asIpcError,
-  badFrame,
   checkName,
   clientHello,
-  decodeValue,
   type Encoded,
   encodeMessage,
   explainForeign,
-  fromWireError,
   HELLO_MAX_BYTES,
-  helloFailure,
   KIND_NAMES,
   Kind,
-  readServerHello,
   toWireError,
-} from './protocol/index.ts';
-import { clientTrust, dial, type Socket } from './transport/index.ts';
-
-/** As DEFAULT_MAX_BUFFERED_BYTES in client.ts (not imported: the call entry stays small). */
-const MAX_COLLECTED_BYTES = 256 * 1024 * 1024;
+} from '../protocol/index.ts';
+import { clientTrust, dial } from '../transport/dial.ts';
+import type { Socket } from '../transport/sockets.ts';
 
 export interface CallOptions {
   /** ms the server has to answer, once it has accepted the hello. @default 30000 */
@@ -67,6 +71,7 @@ export async function call<T = any>(
   options: CallOptions = {},
 ): Promise<T> {
   checkName('method', method);
+  checkCallOptions(options);
   const signal = options.signal;
   if (signal?.aborted) {
     throw abortedError(method, signal.reason, false);
@@ -74,7 +79,7 @@ export async function call<T = any>(
   const parsed = parseEndpoint(endpoint);
   // Before connecting: a value JSON cannot carry fails here (TypeError) and no server sees anything.
   const request = encodeMessage(Kind.REQUEST, ID, method, params);
-  const connectTimeout = options.connectTimeout ?? 5_000;
+  const connectTimeout = options.connectTimeout ?? CONNECT_DEFAULTS.connectTimeout;
   const started = Date.now();
   // The hello and the request are queued as soon as connect() is issued and leave in one write
   // the moment the connection is up. The reference server handles frames that follow an
@@ -94,14 +99,18 @@ export async function call<T = any>(
   return exchange.run(Math.max(1, connectTimeout - (Date.now() - started))) as Promise<T>;
 }
 
-/** The client side of one call's exchange, from the hello to the final frame. */
+/**
+ * The client side of one call's exchange, from the hello to the final frame.
+ * The hello and the answers are read by the same code as a Connection's
+ * (handshake.ts, answers.ts); what is left here is the one-socket lifecycle.
+ */
 class OneCall {
   private readonly decoder: FrameDecoder;
   private state: 'hello' | 'open' | 'done' = 'hello';
   /** The server's first bytes, until its hello: one that speaks another protocol is told so. */
   private firstBytes: Buffer | undefined;
-  private items: unknown[] | undefined;
-  private itemBytes = 0;
+  private readonly pending: Pending;
+  private readonly maxCollected: number;
   private timer: NodeJS.Timeout | undefined;
   private resolve!: (value: unknown) => void;
   private reject!: (error: IpcError) => void;
@@ -117,8 +126,15 @@ class OneCall {
   ) {
     this.decoder = new FrameDecoder((frame) => this.onFrame(frame));
     this.decoder.setLimit(
-      Math.min(HELLO_MAX_BYTES, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
+      Math.min(HELLO_MAX_BYTES, options.maxFrameBytes ?? CONNECT_DEFAULTS.maxFrameBytes),
       'the limit before the hello',
+    );
+    this.maxCollected = options.maxBufferedBytes ?? CONNECT_DEFAULTS.maxBufferedBytes;
+    this.pending = new Pending(
+      ID,
+      method,
+      (value) => this.settled(value),
+      (error) => this.fail(error),
     );
   }
 
@@ -146,7 +162,7 @@ class OneCall {
         this.fail(
           new IpcError(
             ErrorCodes.CONNECT,
-            `cannot connect to ${this.where}: no hello within ${this.options.connectTimeout ?? 5_000} ms`,
+            `cannot connect to ${this.where}: no hello within ${this.options.connectTimeout ?? CONNECT_DEFAULTS.connectTimeout} ms`,
           ),
         ),
       helloWithinMs,
@@ -170,46 +186,30 @@ class OneCall {
 
   private onFrame(frame: Frame): void {
     if (this.state === 'done') return;
-    if (frame.kind === Kind.ERROR && frame.id === 0) {
-      // The server refused the hello (ERR_IPC_AUTH, ...) or is closing the connection and says why:
-      // that, not the close that follows, is what the caller hears.
-      const error = fromWireError(decodeValue(frame));
-      this.fail(this.state === 'hello' ? helloFailure(error) : error);
-      return;
-    }
     if (this.state === 'hello') {
       this.onHello(frame);
       return;
     }
     switch (frame.kind) {
       case Kind.RESPONSE:
-        this.checkId(frame);
-        this.settle(decodeValue(frame));
-        return;
-      case Kind.ERROR:
-        this.checkId(frame);
-        this.fail(fromWireError(decodeValue(frame)));
-        return;
-      case Kind.STREAM_ITEM: {
-        this.checkId(frame);
-        const value = decodeValue(frame);
-        const max = this.options.maxBufferedBytes ?? MAX_COLLECTED_BYTES;
-        this.itemBytes += frame.end - frame.start;
-        if (this.itemBytes > max) {
-          this.cancel(tooMuchError(this.method, max));
+      case Kind.STREAM_ITEM:
+      case Kind.STREAM_END:
+      case Kind.ERROR: {
+        const value = readAnswer(frame);
+        if (frame.kind === Kind.ERROR && frame.id === 0) {
+          // The server is closing the connection and says why: that, not the close, is what the caller hears.
+          this.fail(value as IpcError);
           return;
         }
-        if (this.items === undefined) this.items = [value];
-        else this.items.push(value);
+        if (frame.id !== ID) throw badFrame(`answer for unknown request id ${frame.id}`);
+        if (!settle(this.pending, frame.kind, value, frame.end - frame.start, this.maxCollected)) {
+          this.cancel(tooMuchError(this.method, this.maxCollected));
+        }
         return;
       }
-      case Kind.STREAM_END:
-        this.checkId(frame);
-        this.settle(this.items ?? []);
-        return;
       case Kind.NOTIFY:
         // Events (a greeting from the server's 'connection' handler): no one listens on a one-shot call.
-        decodeValue(frame);
+        readAnswer(frame);
         return;
       case Kind.PING:
         write(this.socket, encodeMessage(Kind.PONG, frame.id, '', undefined));
@@ -234,18 +234,18 @@ class OneCall {
   }
 
   private onHello(frame: Frame): void {
-    readServerHello(frame);
+    const answer = serverAnswer(frame);
+    if (answer instanceof IpcError) {
+      this.fail(answer);
+      return;
+    }
     this.state = 'open';
-    this.decoder.setLimit(this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.decoder.setLimit(this.options.maxFrameBytes ?? CONNECT_DEFAULTS.maxFrameBytes);
     clearTimeout(this.timer);
-    const timeout = this.options.timeout ?? 30_000;
+    const timeout = this.options.timeout ?? CONNECT_DEFAULTS.timeout;
     if (timeout > 0 && Number.isFinite(timeout)) {
       this.timer = setTimeout(() => this.cancel(timeoutError(this.method, timeout)), timeout);
     }
-  }
-
-  private checkId(frame: Frame): void {
-    if (frame.id !== ID) throw badFrame(`answer for unknown request id ${frame.id}`);
   }
 
   /** The caller gave up (timeout, abort): the server stops the handler too. */
@@ -272,7 +272,8 @@ class OneCall {
     }
   }
 
-  private settle(value: unknown): void {
+  private settled(value: unknown): void {
+    if (this.state === 'done') return;
     this.finish();
     this.resolve(value);
   }
@@ -292,7 +293,7 @@ class OneCall {
     this.state = 'done';
     clearTimeout(this.timer);
     this.options.signal?.removeEventListener('abort', this.onAbort);
-    this.items = undefined;
+    this.pending.dispose();
     this.socket.end();
     this.socket.unref();
   }

@@ -1,5 +1,13 @@
-import { ErrorCodes, IpcError } from '../errors.ts';
+import type { IpcError } from '../errors.ts';
+import type { Frame } from '../framing/index.ts';
+import { decodeValue, fromWireError, Kind } from '../protocol/index.ts';
 import type { Deadline, DeadlineQueue } from './deadlines.ts';
+
+/*
+ * The client side of the protocol's answers, in one place for Connection and
+ * call() alike: a request waiting for its answer (Pending), and how an answer
+ * frame settles it.
+ */
 
 /** Receives the items of a streamed result, for `stream()` or a `request()` that got a stream. */
 export interface StreamSink {
@@ -93,29 +101,41 @@ export class Pending implements Deadline {
   }
 }
 
-export function closedError(method: string, cause?: unknown): IpcError {
-  return new IpcError(
-    ErrorCodes.CLOSED,
-    `connection closed before "${method}" was answered`,
-    cause === undefined ? {} : { cause },
-  );
+/**
+ * An answer frame's value: a RESPONSE's or STREAM_ITEM's, an ERROR's as the
+ * IpcError it carries, nothing for STREAM_END. Throws ERR_IPC_BAD_FRAME for a
+ * malformed one: read it before taking the request it answers, so that a bad
+ * frame leaves the request pending (it fails with the connection) rather than lost.
+ */
+export function readAnswer(frame: Frame): unknown {
+  if (frame.kind === Kind.STREAM_END) return undefined;
+  const value = decodeValue(frame);
+  return frame.kind === Kind.ERROR ? fromWireError(value) : value;
 }
 
-/** The caller's signal fired; `sent`: whether the request had left (it is cancelled on the peer then). */
-export function abortedError(method: string, reason: unknown, sent: boolean): IpcError {
-  return new IpcError(ErrorCodes.ABORTED, `"${method}" was aborted${sent ? '' : ' before it was sent'}`, {
-    cause: reason,
-  });
-}
-
-export function timeoutError(method: string, timeoutMs: number): IpcError {
-  return new IpcError(ErrorCodes.TIMEOUT, `"${method}" timed out after ${timeoutMs} ms`);
-}
-
-/** A streamed result collected by request() (or call()) went over the caller's maxBufferedBytes. */
-export function tooMuchError(method: string, maxBytes: number): IpcError {
-  return new IpcError(
-    ErrorCodes.FRAME_TOO_LARGE,
-    `the streamed result of "${method}" is over maxBufferedBytes (${maxBytes}) collected; read it with stream(), item by item`,
-  );
+/**
+ * Settles ENTRY with an answer of KIND (its value from readAnswer, its frame's
+ * body BYTES). False when a stream item would take what a plain request()
+ * collects past MAX_COLLECTED bytes: the caller fails the request and cancels it.
+ */
+export function settle(
+  entry: Pending,
+  kind: number,
+  value: unknown,
+  bytes: number,
+  maxCollected: number,
+): boolean {
+  switch (kind) {
+    case Kind.RESPONSE:
+      entry.settleValue(value);
+      return true;
+    case Kind.ERROR:
+      entry.settleError(value as IpcError);
+      return true;
+    case Kind.STREAM_ITEM:
+      return entry.streamItem(value, bytes, maxCollected);
+    default:
+      entry.streamEnd();
+      return true;
+  }
 }
