@@ -14,10 +14,21 @@ export interface TcpEndpoint {
   port: number;
 }
 
-export type Endpoint = PathEndpoint | TcpEndpoint;
+/** A listening socket already open at this descriptor (socket activation): `serve()` only. */
+export interface FdEndpoint {
+  kind: 'fd';
+  fd: number;
+}
 
-/** What `serve()` and `connect()` accept. */
-export type EndpointInput = string | { path: string } | { name: string } | { host?: string; port: number };
+export type Endpoint = PathEndpoint | TcpEndpoint | FdEndpoint;
+
+/** What `serve()` and `connect()` accept (`{ fd }`: serve() only, a socket handed over already listening). */
+export type EndpointInput =
+  | string
+  | { path: string }
+  | { name: string }
+  | { host?: string; port: number }
+  | { fd: number };
 
 function bad(message: string): IpcError {
   return new IpcError(ErrorCodes.BAD_ENDPOINT, message);
@@ -75,11 +86,17 @@ export function parseEndpoint(input: EndpointInput): Endpoint {
   if ('name' in input && typeof input.name === 'string')
     return checkPath(resolveSocketPath(input.name), input);
   if ('port' in input) return checkTcp((input as { host?: string }).host ?? '127.0.0.1', input.port, input);
+  if ('fd' in input) {
+    if (!Number.isInteger(input.fd) || input.fd < 0)
+      throw bad(`bad file descriptor in endpoint ${JSON.stringify(input)}`);
+    return { kind: 'fd', fd: input.fd };
+  }
   throw bad(`endpoint object needs path, name or port: ${JSON.stringify(input)}`);
 }
 
 /** How a resolved endpoint is written in `server.endpoint`. */
 export function formatEndpoint(endpoint: Endpoint): string {
+  if (endpoint.kind === 'fd') return `fd:${endpoint.fd}`;
   if (endpoint.kind === 'tcp') {
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     return `tcp://${host}:${endpoint.port}`;

@@ -45,6 +45,12 @@ export const ErrorCodes = {
   BAD_OPTION: 'ERR_IPC_BAD_OPTION',
   /** An optional peer dependency an entry needs is not installed (unixipc/nats: the NATS client). */
   MISSING_DEPENDENCY: 'ERR_IPC_MISSING_DEPENDENCY',
+  /**
+   * Params that cannot be sent (a BigInt, a cycle, a function: never sent as
+   * nothing), or that the server's schema for the method refused (its issues in
+   * `data.issues`).
+   */
+  BAD_PARAMS: 'ERR_IPC_BAD_PARAMS',
 } as const;
 
 export type IpcErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -53,8 +59,12 @@ const BRAND = Symbol.for('unixipc.IpcError');
 
 export interface IpcErrorOptions {
   cause?: unknown;
-  /** Extra JSON-safe detail (for remote errors: the handler error's `name` and `code`). */
+  /** Extra JSON-safe detail; for ERR_IPC_REMOTE, the `data` of the error the handler threw. */
   data?: unknown;
+  /** For ERR_IPC_REMOTE: the `code` of the error the handler threw (its own, or an ERR_IPC_ code from a call it made). */
+  remoteCode?: string | number | undefined;
+  /** For ERR_IPC_REMOTE: the `name` of the error the handler threw ('TypeError', ...). */
+  remoteName?: string | undefined;
 }
 
 /**
@@ -64,6 +74,10 @@ export interface IpcErrorOptions {
 export class IpcError extends Error {
   readonly code: IpcErrorCode;
   readonly data: unknown;
+  /** For ERR_IPC_REMOTE: the code of the error the handler threw, if it had one. */
+  readonly remoteCode: string | number | undefined;
+  /** For ERR_IPC_REMOTE: the name of the error the handler threw. */
+  readonly remoteName: string | undefined;
 
   static override [Symbol.hasInstance](value: unknown): value is IpcError {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
@@ -73,6 +87,8 @@ export class IpcError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.data = options.data;
+    this.remoteCode = options.remoteCode;
+    this.remoteName = options.remoteName;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -80,13 +96,19 @@ export class IpcError extends Error {
     return 'IpcError';
   }
 
-  toJSON(): { name: string; code: IpcErrorCode; message: string; data?: unknown; cause?: unknown } {
-    const out: { name: string; code: IpcErrorCode; message: string; data?: unknown; cause?: unknown } = {
-      name: this.name,
-      code: this.code,
-      message: this.message,
-    };
+  toJSON(): {
+    name: string;
+    code: IpcErrorCode;
+    message: string;
+    data?: unknown;
+    remoteCode?: string | number;
+    remoteName?: string;
+    cause?: unknown;
+  } {
+    const out: ReturnType<IpcError['toJSON']> = { name: this.name, code: this.code, message: this.message };
     if (this.data !== undefined) out.data = this.data;
+    if (this.remoteCode !== undefined) out.remoteCode = this.remoteCode;
+    if (this.remoteName !== undefined) out.remoteName = this.remoteName;
     const cause = this.cause as { code?: unknown; message?: unknown } | undefined;
     if (cause !== undefined) {
       out.cause =

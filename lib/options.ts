@@ -112,13 +112,33 @@ const SERVE: Record<string, Rule> = {
 
 const CLIENT: Record<string, Rule> = {
   ...TRUST,
+  transport: oneOf('auto', 'unix'),
   timeout: ms,
   connectTimeout: positiveMs,
   maxBufferedBytes: bytes,
   allowSharedDescriptor: bool,
 };
 
-const CONNECT: Record<string, Rule> = { ...CLIENT, heartbeatInterval: ms };
+const CONNECT: Record<string, Rule> = {
+  ...CLIENT,
+  heartbeatInterval: ms,
+  waitFor: ms,
+  failFast: bool,
+  reconnect: {
+    ok: (v) =>
+      typeof v === 'boolean' ||
+      (typeof v === 'object' &&
+        v !== null &&
+        Object.entries(v).every(([key, value]) =>
+          key === 'retries'
+            ? (isInt(value) && value >= 0) || value === Number.POSITIVE_INFINITY
+            : key === 'minDelay' || key === 'maxDelay'
+              ? positiveMs.ok(value)
+              : false,
+        )),
+    allowed: 'true, false or { retries, minDelay, maxDelay } (delays in ms > 0)',
+  },
+};
 const CALL: Record<string, Rule> = { ...CLIENT, signal };
 const REQUEST: Record<string, Rule> = { timeout: ms, signal };
 

@@ -1,6 +1,6 @@
-// `unixipc/call`: the one-shot call alone, for a CLI whose start-up time counts. It loads a third
-// of the main entry's code (no Server, no Client, no safe bind): V8 compiles every function of a
-// script it loads, so a smaller bundle is the import time a one-call process saves.
-
+// `unixipc/call`: the one-shot call alone, for a CLI whose start-up time counts: no Server, no
+// Client, no safe bind, so the bundle V8 must load is a third of the main entry's.
 export { ErrorCodes, IpcError, type IpcErrorCode, isIpcError } from '../errors.ts';
-export { type CallOptions, call } from './call.ts';
+export type { CallOptions } from '../types/client.ts';
+export type { Api, ArgsOf, MethodOf, ResultOf } from '../types/contract.ts';
+export { call } from './call.ts';

@@ -28,27 +28,10 @@ import {
 } from '../protocol/index.ts';
 import { clientTrust, dial } from '../transport/dial.ts';
 import type { Socket } from '../transport/sockets.ts';
+import type { CallOptions } from '../types/client.ts';
+import type { ArgsOf, IsContract, MethodOf, ResultOf } from '../types/contract.ts';
 
-export interface CallOptions {
-  /** ms the server has to answer, once it has accepted the hello. @default 30000 */
-  timeout?: number;
-  /** Bounds connecting and the server's hello, in ms. @default 5000 */
-  connectTimeout?: number;
-  /** Aborting it fails the call with ERR_IPC_ABORTED and cancels it on the server. */
-  signal?: AbortSignal;
-  /** For an explicit tcp:// endpoint whose server asks for one (paths carry their own). */
-  token?: string;
-  /** Largest frame body accepted from the server. @default 64 MiB */
-  maxFrameBytes?: number;
-  /** The most bytes of a streamed result collected before the call fails. @default 256 MiB */
-  maxBufferedBytes?: number;
-  /** Owners to trust besides this user and root (see ConnectOptions). */
-  trustUid?: number | readonly number[];
-  /** Accept a TCP descriptor its group may read. @default false */
-  allowSharedDescriptor?: boolean;
-  /** Accept directories above the socket that group or others may write to. @default false */
-  allowSharedDir?: boolean;
-}
+export type { CallOptions } from '../types/client.ts';
 
 /** The one request id a call uses. */
 const ID = 1;
@@ -60,16 +43,20 @@ const ID = 1;
  * long-lived client's machinery (heartbeat, request table, read slabs) is
  * built. Resolves like `client.request()`: a streamed result arrives as an
  * array of its items. Fails with the same codes as `connect()` and `request()`.
+ * `call<T>()` says what the result is; `call<Api>()` (or `call<Api, 'method'>()`)
+ * checks the method, params and result against a service's contract.
  *
  * @example
  * const status = await call('/run/user/1000/app.sock', 'status');
  */
-export async function call<T = any>(
+export async function call<T = any, M extends string = string>(
   endpoint: EndpointInput,
-  method: string,
-  params?: unknown,
-  options: CallOptions = {},
-): Promise<T> {
+  method: IsContract<T> extends true ? M & MethodOf<T> : M,
+  ...args: IsContract<T> extends true
+    ? ArgsOf<T[M & keyof T], CallOptions>
+    : [params?: unknown, options?: CallOptions]
+): Promise<IsContract<T> extends true ? ResultOf<T[M & keyof T]> : T> {
+  const [params, options = {}] = args as [unknown, CallOptions | undefined];
   checkName('method', method);
   checkCallOptions(options);
   const signal = options.signal;
@@ -88,6 +75,7 @@ export async function call<T = any>(
   const dialed = await dial(parsed, connectTimeout, {
     token: options.token,
     trust: clientTrust(options),
+    unixOnly: options.transport === 'unix',
     opening: (socket, token) => {
       socket.cork();
       write(socket, encodeMessage(Kind.HELLO, 0, '', clientHello(token)));
@@ -96,7 +84,7 @@ export async function call<T = any>(
     },
   });
   const exchange = new OneCall(dialed.socket, method, formatEndpoint(parsed), options);
-  return exchange.run(Math.max(1, connectTimeout - (Date.now() - started))) as Promise<T>;
+  return exchange.run(Math.max(1, connectTimeout - (Date.now() - started))) as Promise<any>;
 }
 
 /**

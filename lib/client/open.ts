@@ -40,6 +40,7 @@ export async function openConnection(
     token: options.token,
     onread: reads.onread,
     trust: clientTrust(options),
+    unixOnly: options.transport === 'unix',
   });
   if (dialed.transport === 'tcp') reads.limitBodyReads(TCP_BODY_READ_BYTES);
   const connection = new Connection(dialed.socket, {

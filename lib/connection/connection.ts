@@ -42,6 +42,8 @@ export interface ConnectionOptions extends HelloPolicy {
   helloTimeout: number;
   /** Server role: what all of the server's connections together may hold. */
   budget?: ServerBudget | undefined;
+  /** Server role: `ctx.closing`, aborted when the server begins a graceful close. */
+  closing?: AbortSignal | undefined;
   /** Bodies split across reads and larger than this are kept as the pieces that arrive (see FrameDecoder). */
   preallocateBytes?: number | undefined;
   /**
@@ -237,6 +239,11 @@ export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolde
       this.socket.end();
     });
     return this.whenClosed;
+  }
+
+  /** The server is closing: streams still open end now (see Incoming.endStreams). */
+  endStreams(): void {
+    if (this.writable) this.incoming.endStreams();
   }
 
   /** Hard stop: every pending request on this side fails with ERR_IPC_CLOSED now. */

@@ -1,24 +1,14 @@
 import type { IpcError } from '../errors.ts';
+import type { Peer, RequestContext } from '../types/server.ts';
 
-/** What a handler can do with the connection its request came on. */
-export interface Peer {
-  /** A number unique within the server, for logs and per-peer state. */
-  readonly id: number;
-  /** 'unix' or 'tcp'. */
-  readonly transport: string;
-  /** Sends an event to this peer only. Returns false while its socket is backed up. */
-  notify(event: string, data?: unknown): boolean;
-}
+export type { Peer, RequestContext } from '../types/server.ts';
 
-/** The second argument of every handler. */
-export interface RequestContext {
-  /** The request id on this connection (0 for notifications). */
-  readonly id: number;
-  readonly method: string;
-  /** Aborted when the caller cancels or times out, or the connection closes. */
-  readonly signal: AbortSignal;
-  /** The connection this request came on. */
-  readonly peer: Peer;
+let never: AbortSignal | undefined;
+
+/** A signal that never aborts: `ctx.closing` where nothing closes (a client's own handlers). */
+export function neverAborted(): AbortSignal {
+  never ??= new AbortController().signal;
+  return never;
 }
 
 /**
@@ -38,6 +28,7 @@ export class IncomingCall implements RequestContext {
     readonly id: number,
     readonly method: string,
     readonly peer: Peer,
+    readonly closing: AbortSignal,
   ) {}
 
   get signal(): AbortSignal {

@@ -4,7 +4,7 @@ import type { Frame } from '../framing/index.ts';
 import { badFrame, decodeValue, frameMeta, Kind, toWireError } from '../protocol/index.ts';
 import type { HandlerWaiter, ServerBudget } from './budget.ts';
 import type { Connection } from './connection.ts';
-import { IncomingCall, type RequestContext } from './context.ts';
+import { IncomingCall, neverAborted, type RequestContext } from './context.ts';
 import { ReadPause } from './read-gate.ts';
 
 const NO_BYTES = Buffer.alloc(0);
@@ -52,6 +52,8 @@ export interface IncomingOptions {
   maxInFlight: number;
   /** The server-wide count of handlers running, if any. */
   budget?: ServerBudget | undefined;
+  /** `ctx.closing`: aborted when the server begins a graceful close. */
+  closing?: AbortSignal | undefined;
   lookup?: ((method: string) => Handler | undefined) | undefined;
   /** Notifications with no handler (events, on the client side). */
   onNotify?: ((name: string, data: unknown) => void) | undefined;
@@ -125,7 +127,7 @@ export class Incoming implements HandlerWaiter {
       this.holdBack(frame);
       return;
     }
-    const call = new IncomingCall(id, method, this.connection);
+    const call = new IncomingCall(id, method, this.connection, this.options.closing ?? neverAborted());
     let result: unknown;
     try {
       result = handler(params, call);
@@ -169,7 +171,10 @@ export class Incoming implements HandlerWaiter {
     };
     let result: unknown;
     try {
-      result = handler(data, new IncomingCall(0, name, this.connection));
+      result = handler(
+        data,
+        new IncomingCall(0, name, this.connection, this.options.closing ?? neverAborted()),
+      );
     } catch (error) {
       failed(error);
       return;
@@ -204,6 +209,26 @@ export class Incoming implements HandlerWaiter {
     this.calls?.delete(id);
     call.abort(reason);
     this.sendError(id, reason);
+    this.connection.checkIdle();
+  }
+
+  /**
+   * The server is closing: streams still open end now with ERR_IPC_CLOSED (their
+   * handlers' signals fire), so that a graceful close does not wait out its
+   * timeout behind a stream that may never end by itself. Plain requests finish.
+   */
+  endStreams(): void {
+    for (const call of this.calls?.values() ?? []) {
+      if (call.iterator === undefined || call.done) continue;
+      const reason = new IpcError(
+        ErrorCodes.CLOSED,
+        `the server is closing: the stream of "${call.method}" ended`,
+      );
+      call.done = true;
+      this.calls!.delete(call.id);
+      call.abort(reason);
+      this.sendError(call.id, reason);
+    }
     this.connection.checkIdle();
   }
 

@@ -104,8 +104,14 @@ export class Outgoing {
           STREAM_HIGH_WATER,
           (on) => this.connection.setReadPause(ReadPause.SlowStreamReader, on),
           () => this.cancel(entry, undefined),
-          // Between items the timeout is an idle timeout.
-          () => entry.timer?.refresh(),
+          // A timeout the caller gave is the longest wait between items. The default one only
+          // bounds the wait for the stream to start: a watch may be idle for hours.
+          options?.timeout !== undefined
+            ? () => entry.timer?.refresh()
+            : () => {
+                clearTimeout(entry.timer);
+                entry.timer = undefined;
+              },
         );
         resolve(entry.sink);
       }

@@ -1,4 +1,4 @@
-import { badFrame, ErrorCodes, IpcError, type IpcErrorCode } from '../errors.ts';
+import { badFrame, ErrorCodes, IpcError, type IpcErrorCode, type IpcErrorOptions } from '../errors.ts';
 
 export { badFrame } from '../errors.ts';
 
@@ -22,14 +22,25 @@ const NO_VALUE: OutValue = { flags: Encoding.NONE, data: undefined, dataLength: 
 
 /**
  * How a value travels: bytes (Buffer/Uint8Array) raw, undefined as no data,
- * everything else as JSON. Throws TypeError for values JSON cannot carry.
+ * everything else as JSON. A value JSON cannot carry (a BigInt, a cycle, a
+ * function or symbol, which JSON.stringify would turn into nothing) throws
+ * ERR_IPC_BAD_PARAMS: nothing is written, and never nothing in its place.
  */
 export function prepareValue(value: unknown): OutValue {
   if (value === undefined) return NO_VALUE;
   if (value instanceof Uint8Array)
     return { flags: Encoding.BYTES, data: value, dataLength: value.byteLength };
-  const json = JSON.stringify(value);
-  if (json === undefined) return NO_VALUE;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (cause) {
+    throw new IpcError(ErrorCodes.BAD_PARAMS, `cannot send this value as JSON: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  if (json === undefined) {
+    throw new IpcError(ErrorCodes.BAD_PARAMS, `cannot send a ${typeof value} as JSON`);
+  }
   return { flags: Encoding.JSON, data: json, dataLength: byteLength(json) };
 }
 
@@ -74,40 +85,71 @@ export function decodeValue(frame: Frame): unknown {
   throw badFrame(`unknown data encoding ${encoding}`);
 }
 
+const OWN = new WeakSet<IpcError>();
+
+/**
+ * Marks an error the library raises from inside a handler's call (a schema's
+ * ERR_IPC_BAD_PARAMS): it travels with its own code, not as ERR_IPC_REMOTE.
+ */
+export function ownError(error: IpcError): IpcError {
+  OWN.add(error);
+  return error;
+}
+
 export interface WireError {
   code: string;
   message: string;
   data?: unknown;
+  /** For ERR_IPC_REMOTE: the name and code of the error the handler threw. */
+  remote?: { name?: string; code?: string | number };
 }
 
 /**
  * The error object for the wire. Errors unixipc raises itself keep their code;
  * anything a handler threw (`fromHandler`), even an IpcError from a call it
- * made elsewhere, is ERR_IPC_REMOTE with the original `name` and `code` in
- * `data`, so a caller never mistakes a remote failure for its own timeout.
+ * made elsewhere, is ERR_IPC_REMOTE, so a caller never mistakes a remote
+ * failure for its own timeout: its message and `data` travel as they are, its
+ * `name` and `code` in `remote`. Data JSON cannot carry is left out (said in the message).
  */
 export function toWireError(error: unknown, fromHandler = false): WireError {
-  if (error instanceof IpcError && !fromHandler) {
+  if (error instanceof IpcError && (!fromHandler || OWN.has(error))) {
     const out: WireError = { code: error.code, message: error.message };
     if (error.data !== undefined) out.data = error.data;
     return out;
   }
-  const err = error as { message?: unknown; name?: unknown; code?: unknown } | null;
-  const message = typeof err?.message === 'string' ? err.message : String(error);
-  const data: Record<string, unknown> = {};
-  if (typeof err?.name === 'string') data.name = err.name;
-  if (typeof err?.code === 'string' || typeof err?.code === 'number') data.code = err.code;
-  return { code: ErrorCodes.REMOTE, message, data };
+  const err = error as { message?: unknown; name?: unknown; code?: unknown; data?: unknown } | null;
+  let message = typeof err?.message === 'string' ? err.message : String(error);
+  const remote: { name?: string; code?: string | number } = {};
+  if (typeof err?.name === 'string') remote.name = err.name;
+  if (typeof err?.code === 'string' || typeof err?.code === 'number') remote.code = err.code;
+  const out: WireError = { code: ErrorCodes.REMOTE, message, remote };
+  if (err !== null && typeof err === 'object' && err.data !== undefined) {
+    try {
+      JSON.stringify(err.data);
+      out.data = err.data;
+    } catch {
+      message += ' (its data could not be sent as JSON)';
+      out.message = message;
+    }
+  }
+  return out;
 }
 
 export function fromWireError(value: unknown): IpcError {
   if (typeof value !== 'object' || value === null) throw badFrame('error payload is not an object');
-  const { code, message, data } = value as Record<string, unknown>;
+  const { code, message, data, remote } = value as Record<string, unknown>;
   if (typeof code !== 'string' || typeof message !== 'string') {
     throw badFrame('error payload needs string code and message');
   }
   const known = WIRE_ERROR_CODES.has(code) ? (code as IpcErrorCode) : ErrorCodes.REMOTE;
-  return new IpcError(known, message, data === undefined ? {} : { data });
+  const options: IpcErrorOptions = data === undefined ? {} : { data };
+  if (known === ErrorCodes.REMOTE && typeof remote === 'object' && remote !== null) {
+    const { name, code: remoteCode } = remote as Record<string, unknown>;
+    if (typeof name === 'string') options.remoteName = name;
+    if (typeof remoteCode === 'string' || typeof remoteCode === 'number') options.remoteCode = remoteCode;
+  }
+  if (known !== code) options.remoteCode ??= code; // a code this side does not know, kept
+  return new IpcError(known, message, options);
 }
 
 /** An error from decoding, as the IpcError to report: anything else thrown there is a bad frame. */

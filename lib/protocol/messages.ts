@@ -45,6 +45,7 @@ export const PROTOCOL_VERSION = 1;
 /** Error codes a peer may put on the wire; anything else arrives as ERR_IPC_REMOTE. */
 export const WIRE_ERROR_CODES: ReadonlySet<string> = new Set([
   'ERR_IPC_REMOTE',
+  'ERR_IPC_BAD_PARAMS',
   'ERR_IPC_NO_METHOD',
   'ERR_IPC_ABORTED',
   'ERR_IPC_AUTH',

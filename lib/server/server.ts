@@ -1,7 +1,6 @@
 import { EventEmitter } from '../builtins.ts';
 import { ServerBudget } from '../connection/budget.ts';
-import { Connection, type ConnectionOptions, type Handler } from '../connection/connection.ts';
-import type { Peer } from '../connection/context.ts';
+import { Connection, type ConnectionOptions } from '../connection/connection.ts';
 import { debug } from '../debug.ts';
 import { type EndpointInput, parseEndpoint } from '../endpoint.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
@@ -17,120 +16,35 @@ import {
   toWireError,
 } from '../protocol/index.ts';
 import {
+  activationNames,
   inspectPath,
   type Listener,
   type ListenOptions,
   listen,
-  type PathLostAction,
   PathWatchdog,
+  removeOnSignals,
   type Socket,
+  takeActivatedFd,
   trustedUids,
 } from '../transport/index.ts';
+import type { AnyApi, AnyEvents, Api, EventMap, StandardSchemaV1 } from '../types/contract.ts';
+import type { Handler, ServeOptions, Server as ServerApi, ServerEvents } from '../types/server.ts';
 import { HelloQueue } from './hello-queue.ts';
+import { announceReady } from './ready.ts';
+import { validated } from './schemas.ts';
 
-export type { Handler } from '../connection/connection.ts';
-export type { Peer, RequestContext } from '../connection/context.ts';
-
-export interface ServeOptions {
-  /** Methods by name; more can be added with `server.handle()`. */
-  handlers?: Record<string, Handler>;
-  /** The service's name, told to clients in the hello (`client.server.name`, `unixipc ping`). */
-  name?: string;
-  /** The service's version, told to clients in the hello (`client.server.version`). */
-  version?: string;
-  /**
-   * 'auto' uses AF_UNIX and falls back to TCP on 127.0.0.1 where AF_UNIX cannot
-   * serve the path; 'unix' never falls back; 'tcp' always uses TCP and writes a
-   * descriptor (port, token) at the path. @default 'auto'
-   */
-  transport?: 'auto' | 'unix' | 'tcp';
-  /** Listen backlog (pending connections the kernel queues). @default Node's (511) */
-  backlog?: number;
-  /** Mode of the socket file (or descriptor). @default 0o600 */
-  mode?: number;
-  /** Allow a parent directory that other users can write to. @default false */
-  allowSharedDir?: boolean;
-  /** For an explicit tcp:// endpoint: clients must present this token. */
-  token?: string;
-  /** Largest frame body accepted. @default 64 MiB */
-  maxFrameBytes?: number;
-  /** Requests handled at once per connection before the server stops reading from it. @default 1024 */
-  maxInFlight?: number;
-  /**
-   * A connection that sends no hello within this many ms is dropped: until its
-   * hello a peer is unknown (over TCP, any local user could have opened it). @default 2000
-   */
-  helloTimeout?: number;
-  /** @deprecated the old name of `helloTimeout`. */
-  handshakeTimeout?: number;
-  /**
-   * Connections that have not said hello yet, held at once; they do not count
-   * toward `maxConnections`. Past it, over the TCP fallback on Linux, those
-   * opened by another user are dropped, then the oldest waiting one. @default 4096
-   */
-  maxPendingHellos?: number;
-  /** Handlers (requests and notifications) running at once over all connections; past it, work waits. @default 16384 */
-  maxHandlers?: number;
-  /**
-   * Input bytes (partial frames, frames waiting for a handler) held at once over
-   * all connections; past it, connections stop reading until some is handled. @default 128 MiB
-   */
-  maxBufferedBytes?: number;
-  /**
-   * Output bytes waiting for peers that do not read, over all connections; past
-   * it, the peer with the most waiting is dropped. @default 512 MiB
-   */
-  maxQueuedBytesTotal?: number;
-  /** Owners trusted besides this user and root, for the socket's directory chain. */
-  trustUid?: number | readonly number[];
-  /** How long `close()` lets in-flight requests finish before dropping them. @default 10000 */
-  closeTimeout?: number;
-  /** Connections served at once (past their hello); more are told why and closed. @default 8192 */
-  maxConnections?: number;
-  /** Ping a silent client after this many ms; drop it if it stays silent as long again. 0: off. @default 15000 */
-  heartbeatInterval?: number;
-  /** Drop a client when more than this many bytes wait to be written to it (it is not reading). @default 256 MiB */
-  maxQueuedBytes?: number;
-  /**
-   * On SIGINT/SIGTERM: close gracefully (stop accepting, finish in-flight requests
-   * within `closeTimeout`, remove the socket file), then exit with code 0. @default false
-   */
-  handleSignals?: boolean;
-  /**
-   * How often to check that the socket file is still ours (0: never). If it has been
-   * removed, the server re-binds it ('rebind', the default) or shuts down ('fatal').
-   * If another socket or file took its place, it stands down and emits 'superseded'.
-   * @default 1000
-   */
-  watchInterval?: number;
-  /** @default 'rebind' */
-  pathLost?: PathLostAction;
-}
-
-export interface ServerEvents {
-  connection: [peer: Peer];
-  disconnect: [peer: Peer, error: IpcError | undefined];
-  /** The socket file had been removed; the server created it again (new endpoint for TCP). */
-  rebound: [info: { path: string; endpoint: string }];
-  /** Something else now occupies the path; the server keeps its connections but no longer owns the path. */
-  superseded: [info: { path: string; kind: string }];
-  /** The socket file was removed and `pathLost: 'fatal'`: the server is closing. */
-  pathLost: [info: { path: string }];
-  /** A background failure (a failed re-bind). */
-  error: [error: Error];
-}
+export type { Handler, Peer, RequestContext, ServeOptions, ServerEvents } from '../types/server.ts';
 
 /**
- * A listening unixipc server. Create it with `serve()`.
- *
- * @example
- * await using server = await serve('/run/user/1000/app.sock', { handlers: { upper: (s) => s.toUpperCase() } });
+ * The implementation behind the public `Server` type (types/server.ts).
  */
-export class Server extends EventEmitter<ServerEvents> {
+export class ServerImpl extends EventEmitter<ServerEvents> implements ServerApi {
   /** The socket or descriptor path, for path-style endpoints. */
   readonly path: string | undefined;
   private readonly handlers = new Map<string, Handler>();
   private readonly streams = new Set<string>();
+  /** Aborted when a graceful close begins: every handler's `ctx.closing`. */
+  private readonly closingController = new AbortController();
   /** Connections past their hello. */
   private readonly connections = new Set<Connection>();
   /** Connections waiting for their hello. */
@@ -161,7 +75,9 @@ export class Server extends EventEmitter<ServerEvents> {
       trustedUids(options.trustUid),
       () => this.listener.transport === 'tcp',
     );
-    for (const [method, fn] of Object.entries(options.handlers ?? {})) this.handle(method, fn);
+    for (const [method, fn] of Object.entries(options.handlers ?? {})) {
+      this.handle(method, fn as Handler, { params: options.schemas?.[method] });
+    }
     listener.onConnection((socket) => this.accept(socket));
     const watchInterval = options.watchInterval ?? SERVE_DEFAULTS.watchInterval;
     if (listener.path !== undefined && watchInterval > 0) {
@@ -184,9 +100,12 @@ export class Server extends EventEmitter<ServerEvents> {
         },
       );
     };
-    if (options.handleSignals) {
+    const signals = options.handleSignals ?? 'auto';
+    if (signals === true) {
       process.once('SIGINT', this.onSignal);
       process.once('SIGTERM', this.onSignal);
+    } else if (signals === 'auto' && listener.path !== undefined) {
+      removeOnSignals();
     }
   }
 
@@ -199,17 +118,12 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.listener.transport;
   }
 
-  /**
-   * Adds or replaces the handler for METHOD. Handlers get `(params, ctx)`; sync
-   * or async; one returning an async iterable streams its items. `stream` says
-   * so in `$methods` for a handler that is not an async generator function.
-   */
-  handle(method: string, fn: Handler, options: { stream?: boolean } = {}): this {
+  handle(method: string, fn: Handler, options: { stream?: boolean; params?: StandardSchemaV1 } = {}): this {
     checkName('method', method);
     if (method.startsWith('$'))
       throw new TypeError(`method names starting with "$" are reserved (${method})`);
     if (typeof fn !== 'function') throw new TypeError(`handler for "${method}" must be a function`);
-    this.handlers.set(method, fn);
+    this.handlers.set(method, options.params === undefined ? fn : validated(method, options.params, fn));
     if (options.stream ?? isAsyncGenerator(fn)) this.streams.add(method);
     else this.streams.delete(method);
     return this;
@@ -219,7 +133,6 @@ export class Server extends EventEmitter<ServerEvents> {
   private listMethods = (): MethodInfo[] =>
     [...this.handlers.keys()].sort().map((name) => ({ name, stream: this.streams.has(name) }));
 
-  /** Sends an event to every connected client; returns how many it was written to. */
   broadcast(event: string, data?: unknown): number {
     checkName('event', event);
     if (RESERVED_EVENT_NAMES.has(event))
@@ -232,16 +145,10 @@ export class Server extends EventEmitter<ServerEvents> {
     return sent;
   }
 
-  /** Number of connected clients. */
   get connectionCount(): number {
     return this.connections.size;
   }
 
-  /**
-   * Graceful: stops accepting, removes its own socket file, lets in-flight
-   * requests finish (up to `timeout` ms, then drops them), closes every
-   * connection. Idempotent.
-   */
   close(options: { timeout?: number } = {}): Promise<void> {
     this.closing ??= this.shutdown(
       options.timeout ?? this.options.closeTimeout ?? SERVE_DEFAULTS.closeTimeout,
@@ -249,7 +156,6 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.closing;
   }
 
-  /** Hard stop: drops every connection now (their pending requests fail with ERR_IPC_CLOSED). */
   destroy(error?: IpcError): Promise<void> {
     for (const connection of this.connections) connection.destroy(error);
     for (const connection of this.pending.keys()) connection.destroy(error);
@@ -309,6 +215,9 @@ export class Server extends EventEmitter<ServerEvents> {
     process.removeListener('SIGTERM', this.onSignal);
     await this.listener.close();
     for (const connection of this.pending.keys()) connection.destroy();
+    // Handlers that run until told (a watch) are told; streams still open end now.
+    this.closingController.abort(new IpcError(ErrorCodes.CLOSED, 'the server is closing'));
+    for (const connection of this.connections) connection.endStreams();
     const all = [...this.connections].map((connection) => connection.close());
     if (all.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -348,6 +257,7 @@ export class Server extends EventEmitter<ServerEvents> {
       heartbeatInterval: this.options.heartbeatInterval ?? SERVE_DEFAULTS.heartbeatInterval,
       maxQueuedBytes: this.options.maxQueuedBytes ?? SERVE_DEFAULTS.maxQueuedBytes,
       budget: this.budget,
+      closing: this.closingController.signal,
       // A large body is held as its bytes arrive, not allocated when its header announces it.
       preallocateBytes: 64 * 1024,
       lookup: (method) =>
@@ -394,13 +304,22 @@ export class Server extends EventEmitter<ServerEvents> {
 
 /**
  * Listens at ENDPOINT: a socket path (AF_UNIX first, TCP fallback behind the
- * same path), `unix:PATH`, `tcp://HOST:PORT`, `{ path }`, `{ name }` or
- * `{ host, port }`. A stale socket left by a dead server is reclaimed; a live
- * server's socket, or anything that is not a socket, is never touched.
+ * same path), `unix:PATH`, `tcp://HOST:PORT`, `{ path }`, `{ name }`,
+ * `{ host, port }`, or `{ fd }` (a socket handed over already listening). A
+ * stale socket left by a dead server is reclaimed; a live server's socket, or
+ * anything that is not a socket, is never touched. Started by systemd with a
+ * socket (LISTEN_FDS), it serves on that one instead of binding.
+ * `serve<Api, Events>()` checks the handlers and broadcasts against a contract.
+ *
+ * @example
+ * await using server = await serve('/run/user/1000/app.sock', { handlers: { upper: (s: string) => s.toUpperCase() } });
  */
-export async function serve(endpoint: EndpointInput, options: ServeOptions = {}): Promise<Server> {
+export async function serve<A extends Api = AnyApi, E extends EventMap = AnyEvents>(
+  endpoint: EndpointInput,
+  options: ServeOptions<A> = {},
+): Promise<Server<A, E>> {
   checkServeOptions(options);
-  const parsed = parseEndpoint(endpoint);
+  let parsed = parseEndpoint(endpoint);
   const listenOptions: ListenOptions = {
     transport: options.transport ?? SERVE_DEFAULTS.transport,
     backlog: options.backlog,
@@ -409,9 +328,26 @@ export async function serve(endpoint: EndpointInput, options: ServeOptions = {})
     token: options.token,
     trustUid: options.trustUid,
   };
+  if (parsed.kind !== 'fd') {
+    const fd = takeActivatedFd(
+      activationNames(parsed.kind === 'path' ? parsed.path : undefined, options.name),
+    );
+    if (fd !== undefined) {
+      debug('serve: using the socket handed over at fd %d instead of binding %j', fd, endpoint);
+      parsed = { kind: 'fd', fd };
+    }
+  }
   const listener = await listen(parsed, listenOptions);
-  return new Server(listener, options, listenOptions);
+  const server = new ServerImpl(listener, options as ServeOptions, listenOptions);
+  if ((options.notifyReady ?? 'auto') === 'auto') announceReady(server.endpoint);
+  return server as unknown as Server<A, E>;
 }
+
+/** A listening server (see types/server.ts); `instanceof Server` holds for one. */
+export type Server<A extends Api = AnyApi, E extends EventMap = AnyEvents> = ServerApi<A, E>;
+
+/** The class of what serve() returns: for `instanceof Server`. */
+export const Server = ServerImpl as unknown as { readonly prototype: ServerApi };
 
 function isAsyncGenerator(fn: Function): boolean {
   return (fn as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'AsyncGeneratorFunction';

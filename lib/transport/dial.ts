@@ -58,6 +58,8 @@ export interface DialOptions {
   opening?: Opening | undefined;
   /** Whose sockets and descriptors to trust (default: this user and root). */
   trust?: ClientTrust | undefined;
+  /** AF_UNIX only: a tcp:// endpoint is refused, and a descriptor at the path is not followed. */
+  unixOnly?: boolean | undefined;
   /** Extra `net.connect` options for a tcp:// endpoint (node-ipc's `config.interface`). */
   tcp?: TcpOptions | undefined;
 }
@@ -77,10 +79,19 @@ export async function dial(
     opening && ((socket: Socket) => opening(socket, withToken));
   if (endpoint.kind === 'tcp') {
     const where = `tcp://${endpoint.host}:${endpoint.port}`;
+    if (options.unixOnly) {
+      throw new IpcError(ErrorCodes.BAD_ENDPOINT, `transport 'unix' cannot connect to ${where}`);
+    }
     const socket = await connectSocket(endpoint, timeoutMs, onread, greet(token), tcp).catch((error) => {
       throw connectError(where, error, 'connection refused (nothing is listening on that port)');
     });
     return { socket, transport: 'tcp', token };
+  }
+  if (endpoint.kind === 'fd') {
+    throw new IpcError(
+      ErrorCodes.BAD_ENDPOINT,
+      'a { fd } endpoint is for serve() (socket activation), not for connecting',
+    );
   }
   const path = endpoint.path;
   const stale = 'connection refused: nothing is listening (a stale socket?)';
@@ -112,6 +123,12 @@ export async function dial(
     throw new IpcError(
       ErrorCodes.CONNECT,
       `cannot connect to ${path}: it is ${st.isDirectory() ? 'a directory' : 'a file'}, not a socket or a unixipc descriptor`,
+    );
+  }
+  if (options.unixOnly) {
+    throw new IpcError(
+      ErrorCodes.CONNECT,
+      `cannot connect to ${path}: it holds a TCP descriptor, and transport 'unix' never follows one to TCP`,
     );
   }
   checkDescriptorMode(path, st, trust);

@@ -35,3 +35,28 @@ function removeAll(): void {
   }
   owned.clear();
 }
+
+let signalsHooked = false;
+
+/**
+ * SIGINT and SIGTERM, for servers left at `handleSignals: 'auto'`: Node's default
+ * for these signals is to exit at once, and an 'exit' listener does not run
+ * then, so the socket files would stay. While nobody else listens for the
+ * signal, this removes them (inode-checked, as on exit) and raises the signal
+ * again with no listener left: the process ends as it would have. Once the
+ * process has a handler of its own for the signal, that handler decides, and
+ * the 'exit' hook removes the files if it exits.
+ */
+export function removeOnSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return;
+      removeAll();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}

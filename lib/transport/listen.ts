@@ -37,6 +37,7 @@ async function listenPlain(
 
 /** Listens on an endpoint: safe bind for paths, plain listen for TCP and abstract names. */
 export async function listen(endpoint: Endpoint, options: ListenOptions): Promise<Listener> {
+  if (endpoint.kind === 'fd') return listenFd(endpoint.fd, options);
   if (endpoint.kind === 'tcp') {
     if (options.transport === 'unix') {
       throw new IpcError(ErrorCodes.BAD_ENDPOINT, `transport 'unix' cannot serve a tcp:// endpoint`);
@@ -60,4 +61,30 @@ export async function listen(endpoint: Endpoint, options: ListenOptions): Promis
     return new NetListener(server, 'unix', formatEndpoint(endpoint), undefined);
   }
   return bindPath(endpoint.path, options);
+}
+
+/**
+ * Serves on a socket that is already bound and listening (socket activation):
+ * whoever bound it owns its file, so closing leaves the file alone. Over TCP,
+ * no token is asked (as for an explicit tcp:// endpoint) unless one is given.
+ */
+async function listenFd(fd: number, options: ListenOptions): Promise<Listener> {
+  const server = createNetServer();
+  try {
+    await listenServer(server, { fd });
+  } catch (error) {
+    throw new IpcError(
+      ErrorCodes.LISTEN,
+      `cannot serve on the socket at file descriptor ${fd}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const address = server.address();
+  if (typeof address === 'string' || address === null) {
+    return new NetListener(server, 'unix', `unix:${address ?? `fd:${fd}`}`, undefined);
+  }
+  const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+  return new NetListener(server, 'tcp', `tcp://${host}:${address.port}`, undefined, options.token);
 }

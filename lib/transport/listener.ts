@@ -62,13 +62,14 @@ export function listenServer(
   server: Server,
   options:
     | { path: string; backlog?: number | undefined }
-    | { host: string; port: number; backlog?: number | undefined },
+    | { host: string; port: number; backlog?: number | undefined }
+    | { fd: number },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);
     const opts: Record<string, unknown> = { ...options };
-    if (options.backlog === undefined) delete opts.backlog;
+    if (opts.backlog === undefined) delete opts.backlog;
     server.listen(opts, () => {
       server.removeListener('error', onError);
       resolve();

@@ -3,8 +3,6 @@ import { debug } from '../debug.ts';
 import { systemCode } from '../errors.ts';
 import type { Listener } from './listener.ts';
 
-export type PathLostAction = 'rebind' | 'fatal';
-
 export interface WatchdogHooks {
   current(): Listener;
   /** The path stayed missing: re-create it (or, when fatal, shut down). */

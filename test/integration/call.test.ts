@@ -65,7 +65,7 @@ describe.each(['unix', 'tcp'] as const)('call() over %s', (transport) => {
     const remote = await errorOf(call(path, 'boom', 'it broke'));
     expect(isIpcError(remote) && remote.code).toBe('ERR_IPC_REMOTE');
     expect(remote.message).toBe('it broke');
-    expect((remote as { data?: { code?: string } }).data?.code).toBe('E_BOOM');
+    expect(isIpcError(remote) && remote.remoteCode).toBe('E_BOOM');
     // The server was not disturbed by any of it.
     expect(await call(path, 'upper', 'still here')).toBe('STILL HERE');
   });
@@ -118,13 +118,23 @@ describe('the unixipc/call entry', () => {
       const code = readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
       expect(code).toMatch(/async function call\(/);
       expect(code).toMatch(/IpcError = class/);
-      for (const absent of [/Server = class/, /Client = class/, /Connection = class/, /function bindPath/]) {
+      for (const absent of [
+        /ServerImpl = class/,
+        /ClientImpl = class/,
+        /Connection = class/,
+        /function bindPath/,
+      ]) {
         expect(code).not.toMatch(absent);
       }
     }
     // The main entry does carry them: the patterns above would find them.
     const main = readFileSync(new URL('../../dist/index.js', import.meta.url), 'utf8');
-    for (const present of [/Server = class/, /Client = class/, /Connection = class/, /function bindPath/]) {
+    for (const present of [
+      /ServerImpl = class/,
+      /ClientImpl = class/,
+      /Connection = class/,
+      /function bindPath/,
+    ]) {
       expect(main).toMatch(present);
     }
   });
@@ -133,7 +143,8 @@ describe('the unixipc/call entry', () => {
 describe('call() with bad input', () => {
   it('refuses a value JSON cannot carry before connecting', async () => {
     const missing = join(tempDir(), 'missing.sock');
-    await expect(call(missing, 'echo', { n: 1n })).rejects.toThrow(TypeError);
+    await expect(call(missing, 'echo', { n: 1n })).rejects.toMatchObject({ code: 'ERR_IPC_BAD_PARAMS' });
+    await expect(call(missing, 'echo', () => 1)).rejects.toMatchObject({ code: 'ERR_IPC_BAD_PARAMS' });
     await expect(call(missing, '')).rejects.toThrow(TypeError);
   });
 

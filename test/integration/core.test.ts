@@ -148,7 +148,8 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(isIpcError(error)).toBe(true);
     expect(error.code).toBe('ERR_IPC_REMOTE');
     expect(error.message).toBe('kaput');
-    expect(error.data).toEqual({ name: 'Error', code: 'E_BOOM' });
+    expect(error.remoteCode).toBe('E_BOOM');
+    expect(error.remoteName).toBe('Error');
     expect(await codeOf(client.request('rejects'))).toBe('ERR_IPC_REMOTE');
   });
 

@@ -98,7 +98,8 @@ describe.skipIf(skipNats)('unixipc/nats over a real nats-server', () => {
     const remote = await errorOf(c.request('boom', 'it broke'));
     expect(isIpcError(remote) && remote.code).toBe('ERR_IPC_REMOTE');
     expect(remote.message).toBe('it broke');
-    expect((remote as { data?: unknown }).data).toEqual({ name: 'Error', code: 'E_BOOM' });
+    expect(isIpcError(remote) && remote.remoteCode).toBe('E_BOOM');
+    expect(isIpcError(remote) && remote.remoteName).toBe('Error');
     // The main entry's isIpcError recognises it too.
     expect(mainIsIpcError(remote)).toBe(true);
     const missing = await errorOf(c.request('nosuch'));

@@ -66,7 +66,17 @@ describe('message codec', () => {
   });
 
   it('throws for values JSON cannot carry', () => {
-    expect(() => encodeMessage(Kind.REQUEST, 1, 'm', { n: 1n })).toThrow(TypeError);
+    // Never a bare TypeError, and never sent as nothing.
+    for (const value of [{ n: 1n }, () => 1, Symbol('s')]) {
+      expect(() => encodeMessage(Kind.REQUEST, 1, 'm', value)).toThrow(
+        expect.objectContaining({ code: 'ERR_IPC_BAD_PARAMS' }),
+      );
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => encodeMessage(Kind.REQUEST, 1, 'm', cyclic)).toThrow(
+      expect.objectContaining({ code: 'ERR_IPC_BAD_PARAMS' }),
+    );
   });
 
   it('rejects malformed data as ERR_IPC_BAD_FRAME', () => {
@@ -92,17 +102,31 @@ describe('message codec', () => {
 });
 
 describe('errors on the wire', () => {
-  it('sends a thrown error as ERR_IPC_REMOTE with its message, name and code', () => {
-    const error = Object.assign(new RangeError('too big'), { code: 'E_SIZE' });
+  it('sends a thrown error as ERR_IPC_REMOTE with its message, name, code and data intact', () => {
+    const error = Object.assign(new RangeError('too big'), {
+      code: 'E_SIZE',
+      data: { limit: 10, got: [11] },
+    });
     expect(toWireError(error)).toEqual({
       code: 'ERR_IPC_REMOTE',
       message: 'too big',
-      data: { name: 'RangeError', code: 'E_SIZE' },
+      remote: { name: 'RangeError', code: 'E_SIZE' },
+      data: { limit: 10, got: [11] },
     });
     const back = fromWireError(toWireError(error));
     expect(back).toBeInstanceOf(IpcError);
     expect(back.code).toBe('ERR_IPC_REMOTE');
-    expect(back.data).toEqual({ name: 'RangeError', code: 'E_SIZE' });
+    expect(back.remoteCode).toBe('E_SIZE');
+    expect(back.remoteName).toBe('RangeError');
+    expect(back.data).toEqual({ limit: 10, got: [11] });
+  });
+
+  it('leaves out data JSON cannot carry, and says so', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const wire = toWireError(Object.assign(new Error('bad'), { data: cyclic }));
+    expect(wire.data).toBeUndefined();
+    expect(wire.message).toBe('bad (its data could not be sent as JSON)');
   });
 
   it('sends an IpcError a handler threw as ERR_IPC_REMOTE, so a caller never mistakes it for its own', () => {
@@ -110,7 +134,7 @@ describe('errors on the wire', () => {
     expect(toWireError(downstream, true)).toEqual({
       code: 'ERR_IPC_REMOTE',
       message: 'the database call timed out',
-      data: { name: 'IpcError', code: 'ERR_IPC_TIMEOUT' },
+      remote: { name: 'IpcError', code: 'ERR_IPC_TIMEOUT' },
     });
     // unixipc's own errors keep their code.
     expect(toWireError(downstream).code).toBe('ERR_IPC_TIMEOUT');
