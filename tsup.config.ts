@@ -8,7 +8,7 @@ export default defineConfig([
     dts: true,
     target: 'node20',
     platform: 'node',
-    clean: true,
+    clean: false,
     splitting: false,
   },
   {

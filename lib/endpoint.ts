@@ -1,4 +1,4 @@
-import { fs, isAbsolute, join, os, resolve } from './builtins.ts';
+import { fs, join, os, resolve } from './builtins.ts';
 import { ErrorCodes, IpcError } from './errors.ts';
 
 /** A socket path (or, on Linux, an abstract name starting with "\0"). */
@@ -114,9 +114,13 @@ export interface ResolveOptions {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
- * Where a named service lives: `$XDG_RUNTIME_DIR/NAME.sock` when that is set
- * (per-user, 0700, cleaned at logout), else `TMPDIR/unixipc-UID/NAME.sock` in
- * a per-user 0700 directory. On Windows a named pipe. See socket-paths.md.
+ * Where a named service lives, from the user's uid alone, so that a daemon
+ * started from a desktop session and a CLI run from ssh or cron find the same
+ * socket: `/run/user/UID/NAME.sock` when that directory exists and is the
+ * user's own and private (systemd makes it at login), else
+ * `TMPDIR/unixipc-UID/NAME.sock` in a private 0700 directory. `XDG_RUNTIME_DIR`
+ * is not read: it is set in some sessions and not in others. On Windows a
+ * named pipe. See socket-paths.md.
  *
  * @example resolveSocketPath('mydaemon') // '/run/user/1000/mydaemon.sock'
  */
@@ -128,12 +132,7 @@ export function resolveSocketPath(name: string, options: ResolveOptions = {}): s
   }
   if (process.platform === 'win32') return `\\\\.\\pipe\\unixipc-${name}`;
   if (options.dir !== undefined) return join(resolve(options.dir), `${name}.sock`);
-  const runtime = process.env.XDG_RUNTIME_DIR;
-  if (runtime && isAbsolute(runtime)) return join(runtime, `${name}.sock`);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  const dir = join(os().tmpdir(), `unixipc-${uid}`);
-  if (options.create !== false) ensurePrivateDir(dir);
-  return join(dir, `${name}.sock`);
+  return join(userRuntimeDir(options.create !== false), `${name}.sock`);
 }
 
 /**
@@ -142,7 +141,7 @@ export function resolveSocketPath(name: string, options: ResolveOptions = {}): s
  * login), else `TMPDIR/unixipc-UID`, created 0700 (and refused if someone else
  * made it). Holds what must be private to the user, such as the lock key.
  */
-export function userRuntimeDir(): string {
+export function userRuntimeDir(create = true): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   if (uid !== undefined) {
     const run = `/run/user/${uid}`;
@@ -150,7 +149,7 @@ export function userRuntimeDir(): string {
     if (st?.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0) return run;
   }
   const dir = join(os().tmpdir(), `unixipc-${uid ?? 'user'}`);
-  ensurePrivateDir(dir);
+  if (create) ensurePrivateDir(dir);
   return dir;
 }
 

@@ -1,6 +1,7 @@
 // The main entry: re-exports only. The wire format is `unixipc/protocol`; the one-shot call alone, `unixipc/call`.
 export { call } from './client/call.ts';
 export { Client, connect } from './client/client.ts';
+export { connectOrSpawn, type SpawnOptions } from './client/spawn.ts';
 export {
   type Endpoint,
   type EndpointInput,

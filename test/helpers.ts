@@ -98,10 +98,14 @@ export interface LineProcess {
 export function spawnLines(
   name: string,
   args: string[],
-  options: { env?: Record<string, string>; nodeArgs?: string[]; uid?: number } = {},
+  options: { env?: Record<string, string>; nodeArgs?: string[]; uid?: number; command?: boolean } = {},
 ): LineProcess {
   const script = name.startsWith('/') ? name : join(FIXTURES, name);
-  const proc = execa(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
+  // `command`: NAME is a program of its own (python3, systemd-socket-activate), not a fixture for node.
+  const [file, argv] = options.command
+    ? [name, args]
+    : [process.execPath, [...(options.nodeArgs ?? []), script, ...args]];
+  const proc = execa(file, argv, {
     reject: false,
     timeout: 180_000,
     env: options.env,

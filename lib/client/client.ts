@@ -14,13 +14,13 @@ import type {
   ServerInfo,
   UntypedClient,
 } from '../types/client.ts';
-import type { AnyApi, AnyEvents, Api, EventMap } from '../types/contract.ts';
+import type { AnyApi, AnyEvents, ApiOf } from '../types/contract.ts';
 import { type Opened, openConnection } from './open.ts';
 
 export type { ConnectOptions, MethodInfo, RequestOptions, ServerInfo } from '../types/client.ts';
 
 /** A connection to a server (see types/client.ts); `instanceof Client` holds for one. */
-export type Client<A extends Api = AnyApi, E extends EventMap = AnyEvents> = ClientApi<A, E>;
+export type Client<A extends ApiOf<A> = AnyApi, E extends object = AnyEvents> = ClientApi<A, E>;
 
 /** Waiting for a new connection while reconnecting: a request made meanwhile. */
 interface Waiter {
@@ -339,7 +339,7 @@ function nothingListening(error: unknown): boolean {
  * await using client = await connect('/run/user/1000/app.sock', { timeout: 5_000 });
  * await client.request('upper', 'hello'); // 'HELLO'
  */
-export async function connect<A extends Api = AnyApi, E extends EventMap = AnyEvents>(
+export async function connect<A extends ApiOf<A> = AnyApi, E extends object = AnyEvents>(
   endpoint: EndpointInput,
   options: ConnectOptions = {},
 ): Promise<Client<A, E>> {

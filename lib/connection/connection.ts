@@ -140,14 +140,23 @@ export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolde
     if (options.role === 'server' && helloTimeout > 0 && Number.isFinite(helloTimeout)) {
       // Judged after the next poll, not in the timers phase: if the event loop was held up past the
       // deadline, a hello already in the socket is read first, and an honest client is not dropped.
-      this.helloTimer = setTimeout(() => {
-        setImmediate(() => {
-          if (this.state !== 'hello') return;
-          this.protocolError(new IpcError(ErrorCodes.CLOSED, `no hello within ${helloTimeout} ms`));
-        });
-      }, helloTimeout);
-      this.helloTimer.unref();
+      this.armHelloTimer(helloTimeout);
     }
+  }
+
+  /**
+   * The deadline for a client's hello, judged after the next poll rather than
+   * in the timers phase: if the event loop was held up past it, a hello
+   * already in the socket is read first, and an honest client is not dropped.
+   */
+  private armHelloTimer(helloTimeout: number): void {
+    this.helloTimer = setTimeout(() => {
+      setImmediate(() => {
+        if (this.state !== 'hello') return;
+        this.protocolError(new IpcError(ErrorCodes.CLOSED, `no hello within ${helloTimeout} ms`));
+      });
+    }, helloTimeout);
+    this.helloTimer.unref();
   }
 
   /** Client role: sends the hello and resolves once the server accepted it. */

@@ -81,7 +81,8 @@ export class Outgoing {
     return new Promise((resolve, reject) => {
       const entry = new Pending(id, method, resolve, reject);
       pending.add(entry);
-      const timeout = options?.timeout ?? this.defaultTimeout;
+      // A stream is timed only when its caller says so (then between items): a watch may be idle for hours.
+      const timeout = options?.timeout ?? (stream ? 0 : this.defaultTimeout);
       if (timeout > 0 && Number.isFinite(timeout)) {
         if (timeout === this.defaultTimeout && !stream) {
           entry.deadline = this.connection.batchTime() + timeout;
@@ -104,14 +105,8 @@ export class Outgoing {
           STREAM_HIGH_WATER,
           (on) => this.connection.setReadPause(ReadPause.SlowStreamReader, on),
           () => this.cancel(entry, undefined),
-          // A timeout the caller gave is the longest wait between items. The default one only
-          // bounds the wait for the stream to start: a watch may be idle for hours.
-          options?.timeout !== undefined
-            ? () => entry.timer?.refresh()
-            : () => {
-                clearTimeout(entry.timer);
-                entry.timer = undefined;
-              },
+          // The timeout the caller gave is the longest wait between items.
+          () => entry.timer?.refresh(),
         );
         resolve(entry.sink);
       }

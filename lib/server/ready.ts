@@ -12,7 +12,7 @@ export function announceReady(endpoint: string): void {
     const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(
       'systemd-notify',
-      ['--ready', `--pid=${process.pid}`, `--status=listening on ${endpoint}`],
+      ['--no-block', '--ready', `--pid=${process.pid}`, `--status=listening on ${endpoint}`],
       {
         stdio: 'ignore',
       },

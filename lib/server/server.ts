@@ -27,8 +27,18 @@ import {
   takeActivatedFd,
   trustedUids,
 } from '../transport/index.ts';
-import type { AnyApi, AnyEvents, Api, EventMap, StandardSchemaV1 } from '../types/contract.ts';
-import type { Handler, ServeOptions, Server as ServerApi, ServerEvents } from '../types/server.ts';
+import type { AnyApi, AnyEvents, ApiOf, StandardSchemaV1 } from '../types/contract.ts';
+import type {
+  Handler,
+  RequestContext,
+  ServeOptions,
+  Server as ServerApi,
+  ServerEvents,
+} from '../types/server.ts';
+
+/** The built-in method that asks a server to shut down (with allowShutdown). */
+const SHUTDOWN_METHOD = '$shutdown';
+
 import { HelloQueue } from './hello-queue.ts';
 import { announceReady } from './ready.ts';
 import { validated } from './schemas.ts';
@@ -128,6 +138,26 @@ export class ServerImpl extends EventEmitter<ServerEvents> implements ServerApi 
     else this.streams.delete(method);
     return this;
   }
+
+  /** The library's own methods: `$methods`, and `$shutdown` when allowed. */
+  private builtin(method: string): Handler | undefined {
+    if (method === METHODS_METHOD) return this.listMethods;
+    if (method === SHUTDOWN_METHOD && this.options.allowShutdown) return this.shutdownMethod;
+    return undefined;
+  }
+
+  private shutdownMethod = (_params: unknown, ctx: RequestContext): string => {
+    debug('server %s: asked to shut down by connection %d', this.endpoint, ctx.peer.id);
+    const exitAfter = this.listenerCount('shutdown') === 0;
+    this.emit('shutdown', ctx.peer);
+    // After this answer has left: close, then end the process unless the daemon said what to do.
+    setImmediate(() => {
+      void this.close().finally(() => {
+        if (exitAfter) process.exit(0);
+      });
+    });
+    return 'closing';
+  };
 
   /** What `$methods` answers: every method, and whether it streams. */
   private listMethods = (): MethodInfo[] =>
@@ -260,8 +290,7 @@ export class ServerImpl extends EventEmitter<ServerEvents> implements ServerApi 
       closing: this.closingController.signal,
       // A large body is held as its bytes arrive, not allocated when its header announces it.
       preallocateBytes: 64 * 1024,
-      lookup: (method) =>
-        this.handlers.get(method) ?? (method === METHODS_METHOD ? this.listMethods : undefined),
+      lookup: (method) => this.handlers.get(method) ?? this.builtin(method),
       identity: { name: this.options.name, version: this.options.version, pid: process.pid },
       authorize: token === undefined ? undefined : (given) => tokenMatches(token, given),
       admit: () =>
@@ -314,7 +343,7 @@ export class ServerImpl extends EventEmitter<ServerEvents> implements ServerApi 
  * @example
  * await using server = await serve('/run/user/1000/app.sock', { handlers: { upper: (s: string) => s.toUpperCase() } });
  */
-export async function serve<A extends Api = AnyApi, E extends EventMap = AnyEvents>(
+export async function serve<A extends ApiOf<A> = AnyApi, E extends object = AnyEvents>(
   endpoint: EndpointInput,
   options: ServeOptions<A> = {},
 ): Promise<Server<A, E>> {
@@ -344,7 +373,7 @@ export async function serve<A extends Api = AnyApi, E extends EventMap = AnyEven
 }
 
 /** A listening server (see types/server.ts); `instanceof Server` holds for one. */
-export type Server<A extends Api = AnyApi, E extends EventMap = AnyEvents> = ServerApi<A, E>;
+export type Server<A extends ApiOf<A> = AnyApi, E extends object = AnyEvents> = ServerApi<A, E>;
 
 /** The class of what serve() returns: for `instanceof Server`. */
 export const Server = ServerImpl as unknown as { readonly prototype: ServerApi };

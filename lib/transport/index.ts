@@ -7,6 +7,7 @@ export { removeOnSignals } from './exit-cleanup.ts';
 export { inspectPath, type PathState } from './inspect.ts';
 export { type ListenOptions, listen } from './listen.ts';
 export type { Listener } from './listener.ts';
+export { acquirePathLock } from './lock.ts';
 export { SocketReads, TCP_BODY_READ_BYTES } from './reads.ts';
 export { displayPath, reachableOverUnix, SUN_PATH_MAX } from './socket-path.ts';
 export type { Socket, TcpOptions } from './sockets.ts';

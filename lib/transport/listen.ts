@@ -1,3 +1,4 @@
+import { fs } from '../builtins.ts';
 import { type Endpoint, formatEndpoint } from '../endpoint.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
 import { type BindOptions, bindPath } from './bind.ts';
@@ -82,9 +83,31 @@ async function listenFd(fd: number, options: ListenOptions): Promise<Listener> {
     );
   }
   const address = server.address();
-  if (typeof address === 'string' || address === null) {
-    return new NetListener(server, 'unix', `unix:${address ?? `fd:${fd}`}`, undefined);
+  if (typeof address === 'string' || address === null || !('port' in address)) {
+    const path = (typeof address === 'string' && address) || unixPathOfFd(fd);
+    return new NetListener(server, 'unix', path ? `unix:${path}` : `fd:${fd}`, undefined);
   }
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   return new NetListener(server, 'tcp', `tcp://${host}:${address.port}`, undefined, options.token);
+}
+
+/**
+ * The path an AF_UNIX socket at FD is bound to (Node does not tell it for a
+ * socket it did not bind): its inode, from /proc/self/fd, looked up in
+ * /proc/net/unix (Linux). Undefined where that cannot be read.
+ */
+function unixPathOfFd(fd: number): string | undefined {
+  try {
+    const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+    if (inode === undefined) return undefined;
+    for (const line of fs.readFileSync('/proc/net/unix', 'latin1').split('\n')) {
+      const fields = line.trim().split(/\s+/);
+      // Num RefCount Protocol Flags Type St Inode Path
+      if (fields[6] === inode && fields[7] !== undefined)
+        return fields[7].startsWith('@') ? `\0${fields[7].slice(1)}` : fields[7];
+    }
+  } catch {
+    // not Linux, or /proc hidden
+  }
+  return undefined;
 }

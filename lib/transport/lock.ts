@@ -23,17 +23,19 @@ const KEY_BYTES = 32;
  * Where that cannot be had (someone else planted the directory), the name is
  * the path's hash alone, and a lock held too long says it may be squatted.
  */
-export async function acquirePathLock(path: string, waitMs: number): Promise<Unlock> {
+export async function acquirePathLock(path: string, waitMs: number, purpose = 'bind'): Promise<Unlock> {
   const deadline = Date.now() + waitMs;
-  const name = process.platform === 'linux' ? await lockName(path) : '';
+  const name =
+    process.platform === 'linux' ? await lockName(purpose === 'bind' ? path : `${path}\0${purpose}`) : '';
+  const lockDir = purpose === 'bind' ? `${path}.lock` : `${path}.${purpose}.lock`;
   for (let attempt = 0; ; attempt++) {
-    const unlock = process.platform === 'linux' ? await tryAbstract(name) : await tryLockDir(`${path}.lock`);
+    const unlock = process.platform === 'linux' ? await tryAbstract(name) : await tryLockDir(lockDir);
     if (unlock) return unlock;
     if (Date.now() >= deadline) {
       throw new IpcError(
         ErrorCodes.ADDR_IN_USE,
-        `${path}: the bind lock (${process.platform === 'linux' ? `abstract socket @${name.slice(1)}` : `${path}.lock`}) ` +
-          `has been held for over ${waitMs} ms by another process: another server binding or closing this path` +
+        `${path}: the ${purpose} lock (${process.platform === 'linux' ? `abstract socket @${name.slice(1)}` : lockDir}) ` +
+          `has been held for over ${waitMs} ms by another process: ${purpose === 'bind' ? 'another server binding or closing this path' : 'another process starting the daemon'}` +
           (name.includes('-open-')
             ? ', or another user holding the lock name (socket-paths.md, "Racing starters")'
             : ''),

@@ -1,5 +1,5 @@
 import type { IpcError } from '../errors.ts';
-import type { AnyApi, AnyEvents, Api, ArgsOf, EventMap, ItemOf, MethodOf, ResultOf } from './contract.ts';
+import type { AnyApi, AnyEvents, ApiOf, ArgsOf, ItemOf, MethodOf, ResultOf } from './contract.ts';
 
 /** Who a client trusts with what it sends (see socket-paths.md, "Who a client trusts"). */
 export interface TrustOptions {
@@ -104,7 +104,7 @@ export interface MethodInfo {
 }
 
 /** What every client has, whatever its contract. */
-export interface ClientBase<E extends EventMap = AnyEvents> {
+export interface ClientBase<E extends object = AnyEvents> {
   /** Where it is connected: 'unix:/path' or 'tcp://HOST:PORT'. */
   readonly endpoint: string;
   readonly transport: 'unix' | 'tcp';
@@ -152,7 +152,7 @@ export interface ClientBase<E extends EventMap = AnyEvents> {
  * A client of a service with a contract (`connect<Api, Events>()`): a wrong
  * method name, wrong params or a wrong use of a result fails to compile.
  */
-export interface TypedClient<A extends Api, E extends EventMap = AnyEvents> extends ClientBase<E> {
+export interface TypedClient<A extends ApiOf<A>, E extends object = AnyEvents> extends ClientBase<E> {
   /**
    * Calls METHOD and resolves with its result (a stream's items collected).
    * Fails with ERR_IPC_TIMEOUT, ERR_IPC_ABORTED (both also cancel it on the
@@ -174,7 +174,7 @@ export interface TypedClient<A extends Api, E extends EventMap = AnyEvents> exte
 }
 
 /** A client without a contract: any method; `request<T>()` says what it expects back. */
-export interface UntypedClient<E extends EventMap = AnyEvents> extends ClientBase<E> {
+export interface UntypedClient<E extends object = AnyEvents> extends ClientBase<E> {
   /** Calls METHOD and resolves with its result (see TypedClient.request). */
   request<T = any>(method: string, params?: unknown, options?: RequestOptions): Promise<T>;
   /** Calls a method whose handler streams, and yields its items as they arrive. */
@@ -189,5 +189,5 @@ export interface UntypedClient<E extends EventMap = AnyEvents> extends ClientBas
  * as events of their name; `close` (with the error, if any) comes once, when the
  * client is done for good.
  */
-export type Client<A extends Api = AnyApi, E extends EventMap = AnyEvents> =
+export type Client<A extends ApiOf<A> = AnyApi, E extends object = AnyEvents> =
   string extends MethodOf<A> ? UntypedClient<E> : TypedClient<A, E>;

@@ -19,6 +19,13 @@
  */
 export type Api = { [method: string]: (params: any) => unknown };
 
+/**
+ * What a contract A must be: each of its methods a function of at most one
+ * parameter. (A constraint of this shape, rather than `Api`, lets an interface
+ * with no index signature be a contract.)
+ */
+export type ApiOf<A> = { [M in keyof A]: (params: any) => unknown };
+
 /** The contract of a client or server that names none: any method, any params, any result. */
 export type AnyApi = { [method: string]: (params?: any) => any };
 
@@ -35,8 +42,21 @@ type IsAny<T> = 0 extends 1 & T ? true : false;
 
 /** Whether T is a contract (methods mapped to functions) rather than a plain result type. */
 export type IsContract<T> =
-  IsAny<T> extends true ? false : T extends Api ? (keyof T extends never ? false : true) : false;
-type FirstParam<F> = F extends (...args: infer P) => any ? (P extends [] ? undefined : P[0]) : never;
+  IsAny<T> extends true
+    ? false
+    : T extends object
+      ? T extends readonly unknown[]
+        ? false
+        : keyof T extends never
+          ? false
+          : T extends ApiOf<T>
+            ? true
+            : false
+      : false;
+
+/** T, without letting a call infer a type parameter from it (as TypeScript 5.4's NoInfer, for older compilers too). */
+export type NoInfer<T> = [T][T extends any ? 0 : never];
+type FirstParam<F> = F extends (...args: infer P) => any ? (P['length'] extends 0 ? undefined : P[0]) : never;
 type Returned<F> = F extends (...args: any) => infer R ? R : never;
 
 /** What method F takes. */
@@ -65,11 +85,9 @@ export type ItemOf<F> =
 export type ArgsOf<F, Options> =
   IsAny<FirstParam<F>> extends true
     ? [params?: any, options?: Options]
-    : F extends () => any
-      ? [params?: undefined, options?: Options]
-      : undefined extends FirstParam<F>
-        ? [params?: FirstParam<F>, options?: Options]
-        : [params: FirstParam<F>, options?: Options];
+    : undefined extends FirstParam<F>
+      ? [params?: FirstParam<F>, options?: Options]
+      : [params: FirstParam<F>, options?: Options];
 
 /** How a server implements method F: its params, the request's context, and its result (or a promise of it). */
 export type HandlerOf<F, Ctx> = (

@@ -1,5 +1,5 @@
 import type { IpcError } from '../errors.ts';
-import type { AnyApi, AnyEvents, Api, EventMap, HandlerOf, MethodOf, StandardSchemaV1 } from './contract.ts';
+import type { AnyApi, AnyEvents, ApiOf, HandlerOf, MethodOf, NoInfer, StandardSchemaV1 } from './contract.ts';
 
 /** What a handler can do with the connection its request came on. */
 export interface Peer {
@@ -36,15 +36,15 @@ export type Handlers<A> = { [M in MethodOf<A>]?: HandlerOf<A[M], RequestContext>
 
 export type PathLostAction = 'rebind' | 'fatal';
 
-export interface ServeOptions<A extends Api = AnyApi> {
+export interface ServeOptions<A extends ApiOf<A> = AnyApi> {
   /** Methods by name; more can be added with `server.handle()`. */
-  handlers?: Handlers<A>;
+  handlers?: NoInfer<Handlers<A>>;
   /**
    * A Standard Schema (zod, valibot, arktype, ...) per method: params that do
    * not pass are answered with ERR_IPC_BAD_PARAMS, the schema's issues in
    * `error.data.issues`, and the handler gets the schema's output.
    */
-  schemas?: { [M in MethodOf<A>]?: StandardSchemaV1 };
+  schemas?: NoInfer<{ [M in MethodOf<A>]?: StandardSchemaV1 }>;
   /** The service's name, told to clients in the hello (`client.server.name`, `unixipc ping`). */
   name?: string;
   /** The service's version, told to clients in the hello (`client.server.version`). */
@@ -119,6 +119,13 @@ export interface ServeOptions<A extends Api = AnyApi> {
   /** @default 'rebind' */
   pathLost?: PathLostAction;
   /**
+   * Serve the built-in `$shutdown`: a client of the same user (connectOrSpawn
+   * replacing a daemon of another version) may ask the server to close
+   * gracefully. It emits 'shutdown' first; with no listener of yours for it,
+   * the process then exits once the server has closed. @default false
+   */
+  allowShutdown?: boolean;
+  /**
    * Tell whoever started this process that the server is ready: 'auto' sends
    * `READY=1` to `$NOTIFY_SOCKET` (systemd's sd_notify) when that is set, and
    * a `{ ready }` message on the IPC channel when the process was forked with
@@ -141,13 +148,15 @@ export interface ServerEvents {
   pathLost: [info: { path: string }];
   /** A background failure (a re-bind that failed and will be tried again). */
   error: [error: Error];
+  /** A client asked the server to shut down (`$shutdown`, with `allowShutdown`); it is closing. */
+  shutdown: [peer: Peer];
 }
 
 /**
  * A listening server. Create it with `serve()`; `instanceof Server` holds for
  * one (from any copy of the package).
  */
-export interface Server<A extends Api = AnyApi, E extends EventMap = AnyEvents> {
+export interface Server<A extends ApiOf<A> = AnyApi, E extends object = AnyEvents> {
   /** 'unix:/path' or 'tcp://127.0.0.1:PORT' (the real port when 0 was asked). */
   readonly endpoint: string;
   readonly transport: 'unix' | 'tcp';

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connect, serve } from '../../lib/index.ts';
+import { connect, resolveSocketPath, serve } from '../../lib/index.ts';
 import { call, cleanup, codeOf, exited, killAll, startFixture, startServer, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
@@ -226,24 +226,17 @@ describe('paths and permissions', () => {
 });
 
 describe('service names', () => {
-  it('serves and reaches { name } under $XDG_RUNTIME_DIR, from another process too', async () => {
-    const runtime = tempDir();
-    const saved = process.env.XDG_RUNTIME_DIR;
-    process.env.XDG_RUNTIME_DIR = runtime;
-    try {
-      await using server = await serve({ name: 'svc-test' }, { handlers: { hi: () => 'hi' } });
-      expect(server.endpoint).toBe(`unix:${join(runtime, 'svc-test.sock')}`);
-      expect(await call(join(runtime, 'svc-test.sock'), 'hi')).toBe('hi');
-      await using client = await connect({ name: 'svc-test' });
-      expect(await client.request('hi')).toBe('hi');
-      const cli = await startFixture('client.mjs', [join(runtime, 'svc-test.sock'), 'hi'], 10_000, {
-        XDG_RUNTIME_DIR: runtime,
-      });
-      expect(cli.line).toBe('"hi"');
-    } finally {
-      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
-      else process.env.XDG_RUNTIME_DIR = saved;
-    }
+  it('serves and reaches { name } in the per-user directory, from another process too', async () => {
+    const name = `svc-test-${process.pid}-${Date.now()}`;
+    const path = resolveSocketPath(name);
+    await using server = await serve({ name }, { handlers: { hi: () => 'hi' } });
+    expect(server.endpoint).toBe(`unix:${path}`);
+    expect(await call(path, 'hi')).toBe('hi');
+    await using client = await connect({ name });
+    expect(await client.request('hi')).toBe('hi');
+    // Another process, with another XDG_RUNTIME_DIR: the same path (it is not read).
+    const cli = await startFixture('client.mjs', [path, 'hi'], 10_000, { XDG_RUNTIME_DIR: tempDir() });
+    expect(cli.line).toBe('"hi"');
   });
 });
 

@@ -22,16 +22,11 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint({ path: '/a/b.sock' })).toEqual({ kind: 'path', path: '/a/b.sock' });
     expect(parseEndpoint({ port: 0 })).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 0 });
     expect(parseEndpoint({ host: '::1', port: 5 })).toEqual({ kind: 'tcp', host: '::1', port: 5 });
-    const dir = mkdtempSync(join(tmpdir(), 'uipc-ep-'));
-    const saved = process.env.XDG_RUNTIME_DIR;
-    try {
-      process.env.XDG_RUNTIME_DIR = dir;
-      expect(parseEndpoint({ name: 'svc' })).toEqual({ kind: 'path', path: join(dir, 'svc.sock') });
-    } finally {
-      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
-      else process.env.XDG_RUNTIME_DIR = saved;
-      rmSync(dir, { recursive: true });
-    }
+    expect(parseEndpoint({ name: 'svc' })).toEqual({ kind: 'path', path: resolveSocketPath('svc') });
+    expect(parseEndpoint({ fd: 3 })).toEqual({ kind: 'fd', fd: 3 });
+    expect(() => parseEndpoint({ fd: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_IPC_BAD_ENDPOINT' }),
+    );
   });
 
   it('points a nats:// endpoint to unixipc/nats', () => {
@@ -82,9 +77,19 @@ describe('resolveSocketPath', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('uses $XDG_RUNTIME_DIR when set', () => {
+  it('resolves from the uid, not from $XDG_RUNTIME_DIR: a desktop session, ssh and cron agree', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'uipc-tmp-'));
+    dirs.push(tmp);
+    process.env.TMPDIR = tmp;
+    delete process.env.XDG_RUNTIME_DIR;
+    const without = resolveSocketPath('mydaemon');
     process.env.XDG_RUNTIME_DIR = '/run/user/4242';
-    expect(resolveSocketPath('mydaemon')).toBe('/run/user/4242/mydaemon.sock');
+    expect(resolveSocketPath('mydaemon')).toBe(without);
+    const run = `/run/user/${process.getuid?.()}`;
+    expect([
+      join(run, 'mydaemon.sock'),
+      join(tmp, `unixipc-${process.getuid?.()}`, 'mydaemon.sock'),
+    ]).toContain(without);
   });
 
   it('falls back to a per-user 0700 directory under the temp dir', () => {
