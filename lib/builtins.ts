@@ -1,12 +1,7 @@
-// Node's built-in modules, taken with process.getBuiltinModule (Node 20.16+) instead of `import`.
-// A CLI that imports this package to make one call pays for everything loaded at import time:
-// - in an ES module, each `import ... from 'node:x'` builds a facade over all of x's exports
-//   (about 1 ms each for node:fs and node:net on this class of machine), and in the CommonJS
-//   build a default import goes through a helper that copies every property;
-// - node:net (with the stream machinery under it) costs 3-5 ms and node:crypto about 5 ms to
-//   load, fs/promises and os about 1 ms each: these load on first use, so a CLI that imports
-//   unixipc but runs a command that never connects pays nothing for them.
-// node:fs, node:path and node:events are loaded by Node's own bootstrap: taking them costs nothing.
+// Node's built-in modules, taken with process.getBuiltinModule (Node 20.16+) instead of `import`:
+// a CLI that imports this package pays for everything loaded at import time, and an ES module's
+// `import ... from 'node:x'` builds a facade over all of x's exports. node:net, node:crypto, os and
+// fs/promises load on first use; node:fs, node:path and node:events are loaded by Node's bootstrap.
 
 export const fs = process.getBuiltinModule('node:fs');
 export const { basename, dirname, isAbsolute, join, resolve } = process.getBuiltinModule('node:path');

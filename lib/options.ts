@@ -1,4 +1,5 @@
 import { ErrorCodes, IpcError } from './errors.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from './framing/index.ts';
 
 /**
  * Every option's default and the values it may take, in one place. The public
@@ -10,7 +11,6 @@ import { ErrorCodes, IpcError } from './errors.ts';
 const MiB = 1024 * 1024;
 
 /** Defaults shared by both sides. */
-export const DEFAULT_MAX_FRAME_BYTES = 64 * MiB;
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 export const SERVE_DEFAULTS = {

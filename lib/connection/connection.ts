@@ -216,7 +216,14 @@ export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolde
       throw new TypeError(`"${name}" is reserved and cannot be sent as an event`);
     }
     if (!this.writable) return false;
-    this.writer.message(Kind.NOTIFY, 0, name, data);
+    const max = this.serverHello?.maxFrameBytes ?? 0;
+    if (this.writer.message(Kind.NOTIFY, 0, name, data, max) < 0) {
+      // Sent, it would close the whole connection: refused here, alone.
+      throw new IpcError(
+        ErrorCodes.FRAME_TOO_LARGE,
+        `notification "${name}" is over the server's maxFrameBytes (${max})`,
+      );
+    }
     return this.writer.ready;
   }
 

@@ -8,9 +8,8 @@ const MAX_DIRECT = 4096;
  * index and a compare. An id whose slot is taken by another grows the array
  * (up to MAX_DIRECT slots) or, past that, goes to an overflow Map: a request
  * that hangs while thousands of others come and go costs a Map entry now and
- * then, not a larger array. At 256 requests in flight a Map of them cost
- * about 270 instructions per request in its builtins (set, get, delete), and
- * this table saved 485 in all (bench/instructions.mjs).
+ * then, not a larger array. It costs far fewer instructions per request than a
+ * Map (bench/instructions.mjs counts them).
  */
 export class IdTable<T extends { readonly id: number }> {
   private slots: Array<T | undefined>;

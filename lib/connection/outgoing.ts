@@ -168,9 +168,8 @@ export class Outgoing {
 
   /**
    * The next free id. Ids count up from 1, so until they wrap around past
-   * MAX_ID every one is new and none is looked up (a lookup per request was
-   * a tenth of what the request table costs, counted by bench/instructions.mjs);
-   * after that, ids still pending or cancelled are skipped.
+   * MAX_ID every one is new and none is looked up (a lookup per request is
+   * not free); after that, ids still pending or cancelled are skipped.
    */
   private allocateId(): number {
     let id = this.nextId;

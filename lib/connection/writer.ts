@@ -126,12 +126,10 @@ export class FrameWriter {
   }
 
   /**
-   * Date.now(), read once per batch: the requests that leave in one write (a
-   * loop, or the callbacks of one read's answers) share one reading, so a
-   * deadline is early by at most the time the batch took to fill. Read per
-   * request, the clock was 3% of a 256-deep pipelining client's busy time; this
-   * way it is read about once per 200 requests. Kept only while a write is due
-   * to end the batch (otherwise nothing would let go of a stale reading).
+   * Date.now(), read once per batch: the requests that leave in one write share
+   * one reading (a deadline is early by at most the time the batch took to
+   * fill), because reading the clock per request is a measurable part of a
+   * pipelining client's work. Kept only while a write is due to end the batch.
    */
   batchTime(): number {
     if (this.batchClock >= 0) return this.batchClock;
@@ -175,10 +173,8 @@ export class FrameWriter {
   /**
    * Room for `bytes` at the end of the batch; returns where to write them. A
    * full slab is replaced, and the batch so far moves to the new one, so that it
-   * still leaves in one write. (Flushed at the slab's end instead, every third
-   * batch of a 256-deep pipeline went out in two writes: 186 requests per write
-   * syscall against 240 per read, and a peer on the same CPU could wake for the
-   * first part alone.)
+   * still leaves in one write: split in two, a peer on the same CPU can wake for
+   * the first part alone.
    */
   private reserve(bytes: number): number {
     if (this.end + bytes <= this.slab.length) return this.end;

@@ -9,7 +9,7 @@ import {
   type ClientTrust,
   checkDescriptorMode,
   checkServerPath,
-  checkTcpPeer,
+  checkTcpListener,
   isLoopback,
   permissionCulprit,
   trustedUids,
@@ -139,14 +139,16 @@ export async function dial(
       `refusing ${where}: a descriptor may only point at loopback (127.0.0.0/8 or ::1), not ${descriptor.host}`,
     );
   }
-  // Nothing is queued before the connect here: first make sure the port is still our server's.
+  // The port must still be our server's: another user may have taken it since that server died.
+  // Looked at before the connect, and once more after it, before anything is written.
+  const listener = { address: descriptor.host, port: descriptor.port };
+  checkTcpListener(where, listener, trust);
   const socket = await connectSocket(descriptor, timeoutMs, onread).catch((error) => {
     throw connectError(where, error, 'its server is gone (a stale TCP descriptor)');
   });
   try {
-    checkTcpPeer(
+    checkTcpListener(
       where,
-      { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
       { address: socket.remoteAddress ?? descriptor.host, port: descriptor.port },
       trust,
     );

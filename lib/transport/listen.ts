@@ -3,7 +3,7 @@ import { type Endpoint, formatEndpoint } from '../endpoint.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
 import { type BindOptions, bindPath } from './bind.ts';
 import { createNetServer, type Listener, listenServer, NetListener } from './listener.ts';
-import { displayPath, isAbstract } from './socket-path.ts';
+import { abstractAddress, displayPath, isAbstract } from './socket-path.ts';
 
 export interface ListenOptions extends BindOptions {
   /** For explicit tcp:// endpoints: require this token in the hello. */
@@ -58,7 +58,11 @@ export async function listen(endpoint: Endpoint, options: ListenOptions): Promis
         `transport 'tcp' needs a filesystem path for its descriptor`,
       );
     }
-    const server = await listenPlain({ path: endpoint.path }, displayPath(endpoint.path), options.backlog);
+    const address =
+      isAbstract(endpoint.path) && process.platform === 'linux'
+        ? abstractAddress(endpoint.path)
+        : endpoint.path;
+    const server = await listenPlain({ path: address }, displayPath(endpoint.path), options.backlog);
     return new NetListener(server, 'unix', formatEndpoint(endpoint), undefined);
   }
   return bindPath(endpoint.path, options);

@@ -3,6 +3,7 @@ import { crypto, fs, fsp, join, net, sleep } from '../builtins.ts';
 import { debug } from '../debug.ts';
 import { userRuntimeDir } from '../endpoint.ts';
 import { ErrorCodes, IpcError, systemCode } from '../errors.ts';
+import { abstractAddress } from './socket-path.ts';
 
 export type Unlock = () => Promise<void>;
 
@@ -123,7 +124,7 @@ function tryAbstract(name: string): Promise<Unlock | undefined> {
           new IpcError(ErrorCodes.LISTEN, `cannot take the bind lock: ${error.message}`, { cause: error }),
         );
     });
-    server.listen(name, () => {
+    server.listen(abstractAddress(name), () => {
       resolve(() => new Promise<void>((done) => server.close(() => done())));
     });
   });

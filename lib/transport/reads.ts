@@ -17,28 +17,17 @@ const MIN_ROOM_BYTES = 64 * 1024;
 const MIN_BODY_READ_BYTES = 8 * 1024;
 /**
  * Where a read into a body takes all of its remainder (AF_UNIX), a slab read
- * that follows one gets room for the rest of that body, if any is left, and
- * this much more. It reaches into the next frame, and when large frames come one
- * after another (1 MiB answers) nearly all of what it reads there belongs to that
- * frame's body: read into a slab, it is copied into the body once the header is
- * decoded. With a slab's room that read took 214 KiB of each 1 MiB answer (all
- * the peer had written by then), a fifth of every body copied; cut short, 4 KiB.
- * In interleaved runs that took 2-7% off the client's CPU time per answer, and
- * MiB/s moved by -2% to +8%, within this VM's noise. Reads get full room again
- * once no body is left unfinished. Over TCP, where a read into a body gets at
- * most TCP_BODY_READ_BYTES, the slab's 256 KiB take fewer reads, which made up
- * for the copy: cut short, 3-5% fewer MiB/s in three of four cells, so TCP
- * reads keep their room.
+ * that follows one gets room for the rest of that body and this much more:
+ * whatever it reads past that belongs to the next body and would be copied into
+ * it. Over TCP, where body reads are capped, the slab's full room saves reads
+ * and wins (figures: bench/README.md, "The client's reads").
  */
 const AFTER_BODY_ROOM_BYTES = 4 * 1024;
 /**
- * Over TCP, a read into a body gets at most this much room: a loopback segment's
- * worth. libuv goes back to epoll after any read that did not fill its buffer,
- * and a read with the whole remainder of a 1 MiB body as room never fills it:
- * across CPUs the client slept 3.1-4.4 times per 1 MiB answer instead of
- * 2.4-3.2, and made 930-1,190 MiB/s where capped reads made 965-1,340 (the
- * same runs, interleaved). Over AF_UNIX the whole remainder reads faster (1,720-1,850
- * MiB/s against 1,640-1,730 capped), so it keeps it.
+ * Over TCP, a read into a body gets at most this much room (a loopback
+ * segment's worth): libuv returns to epoll after any read that does not fill
+ * its buffer, so an uncapped read into a 1 MiB body sleeps more often. Over
+ * AF_UNIX the whole remainder reads faster (bench/README.md has the figures).
  */
 export const TCP_BODY_READ_BYTES = 64 * 1024;
 

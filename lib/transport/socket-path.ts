@@ -1,4 +1,5 @@
 import { basename, dirname, fs } from '../builtins.ts';
+import { ErrorCodes, IpcError } from '../errors.ts';
 
 /**
  * Longest socket address the kernel keeps whole: sun_path is 108 bytes on
@@ -13,6 +14,27 @@ const ALIAS_PREFIX_MAX = '/proc/self/fd/1048576/'.length;
 
 export function isAbstract(path: string): boolean {
   return path.startsWith('\0');
+}
+
+/** sun_path's full size on Linux: an abstract name is all of it, NULs included. */
+const ABSTRACT_BYTES = 108;
+
+/**
+ * An abstract name as it is bound and connected to: padded with NULs to the
+ * whole of sun_path, as Node 20's libuv does by itself (PROTOCOL.md 1.6). Said
+ * explicitly, so that a build on a libuv that binds the exact length (1.48 and
+ * later) still meets Node 20 peers at the same name. Throws for a name that
+ * does not fit.
+ */
+export function abstractAddress(path: string): string {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > ABSTRACT_BYTES) {
+    throw new IpcError(
+      ErrorCodes.PATH_TOO_LONG,
+      `the abstract name ${displayPath(path)} is ${bytes - 1} bytes; at most ${ABSTRACT_BYTES - 1} fit`,
+    );
+  }
+  return path + '\0'.repeat(ABSTRACT_BYTES - bytes);
 }
 
 /** An abstract name as people write it ("\\0name" would print a raw NUL). */

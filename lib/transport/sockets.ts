@@ -1,7 +1,7 @@
 import type { OnReadOpts, Socket } from 'node:net';
 import { net, sleep } from '../builtins.ts';
 import { systemCode } from '../errors.ts';
-import { shortAddress } from './socket-path.ts';
+import { abstractAddress, isAbstract, shortAddress } from './socket-path.ts';
 
 export type { OnReadOpts, Socket };
 
@@ -33,7 +33,12 @@ function attempt(
   greet: Greet | undefined,
   tcp: TcpOptions | undefined,
 ): Promise<Socket> {
-  const short = 'path' in target ? shortAddress(target.path) : undefined;
+  const short =
+    'path' in target
+      ? isAbstract(target.path)
+        ? { address: process.platform === 'linux' ? abstractAddress(target.path) : target.path, release() {} }
+        : shortAddress(target.path)
+      : undefined;
   if ('path' in target && short === undefined) {
     return Promise.reject(
       Object.assign(new Error(`socket path too long: ${target.path}`), { code: 'ENAMETOOLONG' }),

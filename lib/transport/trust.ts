@@ -162,22 +162,47 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * Who owns the kernel socket at the far end of a loopback TCP connection, read
- * from /proc/net/tcp (Linux): the accepted socket on the server's side is listed
- * with its local address, its peer's (ours) and the uid of the process that
- * listens. The SO_PEERCRED of TCP, which Node does not expose. Undefined when
- * it cannot tell (not Linux, /proc hidden, no such entry).
+ * Who owns the socket listening at REMOTE (Linux): the uid /proc/net/tcp
+ * lists for it. The kernel lists listening sockets first, so only that part
+ * is read, however many connections the machine has: this runs before every
+ * connect through a descriptor. The SO_PEERCRED of TCP, which Node does not
+ * expose. Undefined when it cannot tell (not Linux, /proc hidden, not listed).
  */
-export function tcpPeerUid(
-  local: { address: string; port: number },
-  remote: { address: string; port: number },
-): number | undefined {
-  const table = readTcpTable(remote.address.includes(':'));
-  if (table === undefined) return undefined;
-  // Not listed yet (the handshake's last step still in flight): the listening socket's entry tells the same.
+export function listenerUid(remote: { address: string; port: number }): number | undefined {
+  if (process.platform !== 'linux') return undefined;
   const v6 = remote.address.includes(':');
-  const listening = `${procAddress(remote.address, remote.port) ?? '-'} ${v6 ? '0'.repeat(32) : '00000000'}:0000 0A`;
-  return socketUid(table, remote, local) ?? uidOfEntry(table, listening);
+  const local = procAddress(remote.address, remote.port);
+  if (local === undefined) return undefined;
+  let fd: number;
+  try {
+    fd = fs.openSync(v6 ? '/proc/net/tcp6' : '/proc/net/tcp', 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let text = '';
+    for (let reads = 0; reads < 64; reads++) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      text += chunk.toString('latin1', 0, n);
+      const lines = text.split('\n');
+      text = lines.pop() ?? '';
+      for (const line of lines) {
+        const fields = line.trim().split(/\s+/);
+        if (fields[0] === 'sl') continue;
+        // local rem st tx:rx tr:when retrnsmt uid ...
+        if (fields[3] !== '0A') return undefined; // past the listening sockets: not listed
+        if (fields[1] === local) {
+          const uid = Number(fields[7]);
+          return Number.isInteger(uid) ? uid : undefined;
+        }
+      }
+    }
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** /proc/net/tcp (or tcp6) as text, or undefined where there is none to read. */
@@ -232,15 +257,14 @@ function procAddress(address: string, port: number): string | undefined {
   return undefined;
 }
 
-/** Refuses a TCP peer (reached through a descriptor) whose socket another user owns. */
-export function checkTcpPeer(
+/** Refuses a TCP port (reached through a descriptor) that another user listens on. */
+export function checkTcpListener(
   where: string,
-  local: { address: string; port: number },
   remote: { address: string; port: number },
   trust: ClientTrust,
 ): void {
   if (!CAN_CHECK_OWNERS) return;
-  const uid = tcpPeerUid(local, remote);
+  const uid = listenerUid(remote);
   if (uid !== undefined && !trust.trusted.has(uid)) {
     throw untrusted(
       `refusing ${where}: the process listening on port ${remote.port} runs as uid ${uid}, not as you or root; ` +
