@@ -235,6 +235,8 @@ export interface ServerStats {
   handled: number;
   aborted: number;
   waited: number;
+  /** Calls of `blob` (its answers are not counted in `handled`). */
+  blobs: number;
   rss: number;
   heapUsed: number;
 }

@@ -93,7 +93,7 @@ describe.each(RUNS)('soak over $transport', ({ transport, requests }) => {
       let peakHeap = connected.heapUsed;
       const sampler = (async () => {
         for (let n = 0; !done && n < 200; n++) {
-          await sleep(250);
+          await sleep(250); // the sampling period, not a wait for readiness
           if (done) break;
           const s = await stats();
           peakRss = Math.max(peakRss, s.rss);
