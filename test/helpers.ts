@@ -239,6 +239,8 @@ export interface ServerStats {
   blobs: number;
   rss: number;
   heapUsed: number;
+  /** Bytes of live ArrayBuffers (Buffers) after a GC: what the process holds, whatever the allocator keeps. */
+  arrayBuffers: number;
 }
 
 /** Frames a raw socket receives, decoded as they come, with a bounded wait for one that matches. */
