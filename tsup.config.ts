@@ -2,8 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'lib/index.ts', call: 'lib/client/call-entry.ts',
-      protocol: 'lib/protocol-entry.ts', nats: 'lib/nats/index.ts' },
+    entry: {
+      index: 'lib/index.ts',
+      call: 'lib/client/call-entry.ts',
+      protocol: 'lib/protocol-entry.ts',
+      nats: 'lib/nats/index.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',

@@ -240,8 +240,12 @@ export interface ServerStats {
   handled: number;
   aborted: number;
   waited: number;
+  /** Calls of `blob` (its answers are not counted in `handled`). */
+  blobs: number;
   rss: number;
   heapUsed: number;
+  /** Bytes of live ArrayBuffers (Buffers) after a GC: what the process holds, whatever the allocator keeps. */
+  arrayBuffers: number;
 }
 
 /** Frames a raw socket receives, decoded as they come, with a bounded wait for one that matches. */

@@ -44,6 +44,8 @@ ENCODING_MASK = 0b11
 
 # sun_path holds 108 bytes on Linux, 104 on macOS/BSD; keep one for the NUL.
 SUN_PATH_MAX = 107 if sys.platform.startswith("linux") else 103
+# An abstract name (Linux) fills the whole of sun_path: the NUL, the name, then NULs (PROTOCOL.md 1.6).
+SUN_PATH_BYTES = 108
 DESCRIPTOR_MAX_BYTES = 4096
 
 
@@ -109,9 +111,10 @@ def decode_value(flags, data):
 
 
 def error_from_wire(value):
-    if not isinstance(value, dict) or not isinstance(value.get("code"), str):
+    if not isinstance(value, dict) or not isinstance(value.get("code"), str) \
+            or not isinstance(value.get("message"), str):
         raise IpcError("ERR_IPC_BAD_FRAME", "error payload needs a string code and message")
-    return IpcError(value["code"], str(value.get("message", "")), value.get("data"))
+    return IpcError(value["code"], value["message"], value.get("data"))
 
 
 # ---- finding the server ------------------------------------------------------
@@ -142,6 +145,45 @@ def _connect_unix(path, timeout):
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
+
+
+def abstract_address(name):
+    """The sun_path of an abstract NAME as the reference server binds it: NUL, name, NULs to 108 bytes.
+
+    The kernel counts every byte of the address, so the short form (b"\\0" + name) is another name."""
+    raw = os.fsencode(name)
+    if not sys.platform.startswith("linux"):
+        raise IpcError("ERR_IPC_CONNECT", "abstract socket names exist on Linux only")
+    if not raw or len(raw) > SUN_PATH_BYTES - 1:
+        raise IpcError("ERR_IPC_CONNECT", f"abstract name must be 1..{SUN_PATH_BYTES - 1} bytes")
+    return b"\0" + raw + b"\0" * (SUN_PATH_BYTES - 1 - len(raw))
+
+
+def _connect_abstract(name, timeout):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(abstract_address(name))
+        return sock
+    except OSError as error:
+        sock.close()
+        raise IpcError("ERR_IPC_CONNECT", f"cannot connect to @{name} (abstract): {error.strerror or error}") from error
+    except BaseException:
+        sock.close()
+        raise
+
+
+def endpoint_path(endpoint):
+    """What a path-style ENDPOINT names (PROTOCOL.md 1.1): unix: stripped, unix:///abs as /abs,
+    an abstract name ("\\0name") as it is, anything else made absolute."""
+    path = endpoint[len("unix:") :] if endpoint.startswith("unix:") else endpoint
+    if path.startswith("///"):
+        path = path[2:]
+    if path.startswith("\0"):
+        return path
+    # Leading slashes collapse to one, as the reference (Node's path.resolve) does; Python keeps "//".
+    path = os.path.abspath(path)
+    return "/" + path.lstrip("/")
 
 
 def _connect_tcp(host, port, timeout):
@@ -185,8 +227,10 @@ def open_endpoint(endpoint, token=None, timeout=5.0):
     if endpoint.startswith("tcp://"):
         host, port = _parse_tcp_url(endpoint)
         return _connect_tcp(host, port, timeout), "tcp", token
-    path = endpoint[len("unix:") :] if endpoint.startswith("unix:") else endpoint
-    path = os.path.abspath(path)
+    path = endpoint_path(endpoint)
+    if path.startswith("\0"):
+        # No file to look at: like tcp://, an abstract name is the caller's explicit choice.
+        return _connect_abstract(path[1:], timeout), "unix", token
     try:
         st = os.stat(path)
     except OSError as error:
@@ -260,6 +304,8 @@ class Client:
                 self._other_frame(kind, flags, frame_id, meta, data)
                 continue
             if kind == RESPONSE:
+                # Final even after STREAM_ITEMs (no reference server sends that): the value wins,
+                # the items are dropped, as the reference client's request() does (PROTOCOL.md 6).
                 return decode_value(flags, data)
             if kind == ERROR:
                 raise error_from_wire(decode_value(flags, data))
@@ -282,6 +328,16 @@ class Client:
             except socket.timeout:
                 return len(self.notifications)
             self._other_frame(*frame)
+
+    def send_frame(self, kind, frame_id, meta="", value=NO_VALUE):
+        """Sends one frame as it is, for experiments and tests (requests go through request())."""
+        self._send(encode_frame(kind, frame_id, meta, value))
+
+    def read_frame(self, timeout=None):
+        """The next frame as (kind, flags, id, meta, data bytes), without handling it; for experiments.
+
+        Raises socket.timeout after TIMEOUT seconds, IpcError ERR_IPC_CLOSED at EOF."""
+        return self._read_frame(None if timeout is None else time.monotonic() + timeout)
 
     def ping(self, timeout=None):
         """Round trip: sends PING and waits for its PONG."""
@@ -412,7 +468,8 @@ class Client:
 
 USAGE = """usage: client.py ENDPOINT METHOD [PARAMS_JSON] [options]
 
-ENDPOINT     a socket path, a path holding a TCP descriptor, unix:PATH or tcp://HOST:PORT
+ENDPOINT     a socket path, a path holding a TCP descriptor, unix:PATH, tcp://HOST:PORT,
+             or an abstract name (Linux) typed as \\0NAME
 PARAMS_JSON  the params as JSON; omitted: no params
 options:
   --stdin-bytes        send stdin as raw-bytes params (instead of PARAMS_JSON)
@@ -443,6 +500,10 @@ def main(argv):
         sys.stderr.write(USAGE)
         return 2
     endpoint, method = positional[0], positional[1]
+    # An abstract name cannot hold its NUL on a command line: it is typed as the two characters \0.
+    for prefix in ("", "unix:"):
+        if endpoint.startswith(prefix + "\\0"):
+            endpoint = prefix + "\0" + endpoint[len(prefix) + 2 :]
     if stdin_bytes:
         params = sys.stdin.buffer.read()
     elif len(positional) == 3:

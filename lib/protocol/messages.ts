@@ -59,6 +59,8 @@ export const WIRE_ERROR_CODES: ReadonlySet<string> = new Set([
 export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
   'close',
   'error',
+  'disconnect',
+  'reconnect',
   'newListener',
   'removeListener',
 ]);

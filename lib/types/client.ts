@@ -103,6 +103,9 @@ export interface MethodInfo {
   stream: boolean;
 }
 
+/** The client's own events: a server cannot send events by these names. */
+type OwnEvent = 'close' | 'disconnect' | 'reconnect' | 'error';
+
 /** What every client has, whatever its contract. */
 export interface ClientBase<E extends object = AnyEvents> {
   /** Where it is connected: 'unix:/path' or 'tcp://HOST:PORT'. */
@@ -136,12 +139,15 @@ export interface ClientBase<E extends object = AnyEvents> {
   on(event: 'disconnect', listener: (error: IpcError | undefined) => void): this;
   /** Connected again, after `attempt` tries. */
   on(event: 'reconnect', listener: (info: { endpoint: string; attempt: number }) => void): this;
-  /** A server event. */
-  on<K extends keyof E & string>(event: K, listener: (data: E[K]) => void): this;
+  /** A server event (not one of the client's own names above). */
+  on<K extends keyof E & string>(event: K, listener: K extends OwnEvent ? never : (data: E[K]) => void): this;
   once(event: 'close', listener: (error: IpcError | undefined) => void): this;
   once(event: 'disconnect', listener: (error: IpcError | undefined) => void): this;
   once(event: 'reconnect', listener: (info: { endpoint: string; attempt: number }) => void): this;
-  once<K extends keyof E & string>(event: K, listener: (data: E[K]) => void): this;
+  once<K extends keyof E & string>(
+    event: K,
+    listener: K extends OwnEvent ? never : (data: E[K]) => void,
+  ): this;
   off(event: string, listener: (...args: any[]) => void): this;
   removeListener(event: string, listener: (...args: any[]) => void): this;
   removeAllListeners(event?: string): this;

@@ -75,20 +75,19 @@ describe.each(['unix', 'tcp'] as const)('call() over %s', (transport) => {
     const started = Date.now();
     expect(await codeOf(call(path, 'waitForAbort', undefined, { timeout: 150 }))).toBe('ERR_IPC_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3_000);
-    let seen: unknown = null;
-    for (let i = 0; i < 50 && seen === null; i++) {
-      seen = await call(path, 'lastAborted');
-      if (seen === null) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(seen).toBe('ERR_IPC_ABORTED');
+    await expect.poll(() => call(path, 'lastAborted'), { timeout: 5_000 }).toBe('ERR_IPC_ABORTED');
   });
 
   it('is aborted through its signal, then or before it is sent', async () => {
     await setup();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('user pressed ^C')), 100);
-    const aborted = await errorOf(call(path, 'waitForAbort', undefined, { signal: controller.signal }));
+    const pending = errorOf(call(path, 'waitForAbort', undefined, { signal: controller.signal }));
+    // Aborted once the server runs it, so the cancel has something to stop there.
+    await expect.poll(() => call(path, 'waiting'), { timeout: 5_000 }).toBe(1);
+    controller.abort(new Error('user pressed ^C'));
+    const aborted = await pending;
     expect(isIpcError(aborted) && aborted.code).toBe('ERR_IPC_ABORTED');
+    await expect.poll(() => call(path, 'lastAborted'), { timeout: 5_000 }).toBe('ERR_IPC_ABORTED');
     // Already aborted: fails at once, without connecting (the path does not even exist).
     const missing = join(tempDir(), 'missing.sock');
     expect(await codeOf(call(missing, 'echo', 1, { signal: AbortSignal.abort() }))).toBe('ERR_IPC_ABORTED');
@@ -228,10 +227,12 @@ describe('call() against misbehaving servers', () => {
     const seen: number[] = [];
     const path = await rawServer((_socket, frame) => seen.push(frame.kind));
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    expect(await codeOf(call(path, 'slow', 1, { signal: controller.signal }))).toBe('ERR_IPC_ABORTED');
-    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(seen).toEqual([1, 2, 8]); // HELLO, REQUEST, CANCEL
+    const pending = codeOf(call(path, 'slow', 1, { signal: controller.signal }));
+    // Aborted once the server has the hello and the request (it never answers the hello).
+    await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(2);
+    controller.abort();
+    expect(await pending).toBe('ERR_IPC_ABORTED');
+    await expect.poll(() => seen, { timeout: 5_000 }).toEqual([1, 2, 8]); // HELLO, REQUEST, CANCEL
   });
 
   it('cancels a call aborted while it connects: the hello and the request left with the connect', async () => {
@@ -241,8 +242,7 @@ describe('call() against misbehaving servers', () => {
     const pending = call(path, 'slow', 1, { signal: controller.signal });
     controller.abort(); // call() has issued the connect and queued its frames, and is waiting for it
     expect(await codeOf(pending)).toBe('ERR_IPC_ABORTED');
-    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(seen).toEqual([1, 2, 8]); // HELLO, REQUEST, CANCEL
+    await expect.poll(() => seen, { timeout: 5_000 }).toEqual([1, 2, 8]); // HELLO, REQUEST, CANCEL
   });
 
   it('fails with ERR_IPC_CONNECT when the hello never comes, within connectTimeout', async () => {

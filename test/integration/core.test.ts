@@ -120,6 +120,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       const started = Date.now();
       // Sent in one burst: they share one clock reading for their deadlines.
       const burst = Array.from({ length: 50 }, () => codeOf(short.request('waitForAbort')));
+      // Not a wait for readiness: the later request must start later, to show it keeps its own deadline.
       await new Promise((resolve) => setTimeout(resolve, 100));
       const laterStart = Date.now();
       const later = codeOf(short.request('waitForAbort'));
@@ -135,8 +136,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   it('cancels through an AbortSignal', async () => {
     await setup();
     const controller = new AbortController();
+    const waiting = new Promise((resolve) => client.once('waiting', resolve));
     const call = client.request('waitForAbort', null, { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('user gave up')), 50);
+    await waiting; // the handler runs: there is something to cancel on the server
+    controller.abort(new Error('user gave up'));
     expect(await codeOf(call)).toBe('ERR_IPC_ABORTED');
     await expect.poll(() => client.request('lastAborted'), { timeout: 5_000 }).toBe('ERR_IPC_ABORTED');
     expect(await codeOf(client.request('echo', 1, { signal: AbortSignal.abort() }))).toBe('ERR_IPC_ABORTED');
@@ -195,6 +198,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     for await (const item of client.stream<number>('count', 20_000)) {
       if (item !== next) throw new Error(`item ${item} where ${next} was due`);
       next++;
+      // Not a wait for readiness: the slow consumer under test.
       if (next % 1_000 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
     }
     expect(next).toBe(20_000);

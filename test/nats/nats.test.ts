@@ -233,11 +233,14 @@ describe.skipIf(skipNats)('unixipc/nats over a real nats-server', () => {
         expect(step.value?.i).toBe(consumed);
         consumed++;
       }
-      // The reader stops: the generator must stop too, within a window of what was read.
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      // The reader stops. The generator runs on to a window past the reader's last credit, and
+      // credit lags what was read by less than half a window: wait (not sleep) until it is at least
+      // that far, then it must be no further than a window (and the one item it pulls ahead).
+      await expect
+        .poll(() => probe.request<number>('produced'), { timeout: 5_000 })
+        .toBeGreaterThan(consumed + window / 2);
       const produced = await probe.request<number>('produced');
       marks.push(produced);
-      expect(produced).toBeGreaterThanOrEqual(consumed);
       expect(produced).toBeLessThanOrEqual(consumed + window + 1);
     }
     // It did move on as the reader did.
@@ -303,7 +306,7 @@ describe.skipIf(skipNats)('unixipc/nats over a real nats-server', () => {
     }
     // Requests in flight on the instance that closes still finish there.
     const slow = Array.from({ length: 20 }, (_, i) => c.request('delayedEcho', { value: i, ms: 400 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await one.waitFor(/^RUNNING$/); // it has some in flight when told to close
     one.proc.kill('SIGTERM');
     expect(await Promise.all(slow)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     await one.waitFor(/^CLOSED$/);

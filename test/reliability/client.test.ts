@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, serve } from '../../lib/index.ts';
 import { encodeFrame, FrameDecoder } from '../../lib/protocol-entry.ts';
-import { cleanup, codeOf, exited, killAll, startOptionsServer, tempDir } from '../helpers.ts';
+import { cleanup, codeOf, exited, killAll, startOptionsServer, stats, tempDir } from '../helpers.ts';
 
 afterEach(killAll);
 afterAll(cleanup);
@@ -95,7 +95,8 @@ describe.each(['unix', 'tcp'] as const)('the client when its server restarts (%s
     const client = await connect(path);
     const closeEvent = new Promise((resolve) => client.once('close', () => resolve('closed')));
     const pending = codeOf(client.request('delayedEcho', { value: 1, ms: 10_000 }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The request is running in the server when it dies.
+    await expect.poll(async () => (await stats(path)).running, { timeout: 5_000 }).toBe(1);
     const started = Date.now();
     first.proc.kill('SIGKILL');
     expect(await pending).toBe('ERR_IPC_CLOSED');

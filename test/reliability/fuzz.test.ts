@@ -45,7 +45,7 @@ const HEARTBEAT = 300;
 /** A raw connection must be closed by the server within this long after its last byte was sent. */
 const CLOSE_BOUND_MS = 3_000;
 /** Handlers the options-server fixture has; the model only predicts 'echo' and unknown names. */
-const FIXTURE_HANDLERS = new Set(['echo', 'delayedEcho', 'blob', 'inspect', 'stats', 'exit']);
+const FIXTURE_HANDLERS = new Set(['echo', 'delayedEcho', 'blob', 'wait', 'hold', 'inspect', 'stats', 'exit']);
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 
 // The kind numbers as PROTOCOL.md gives them, written out rather than imported from lib/:

@@ -30,6 +30,8 @@ describe.each(['unix', 'tcp'] as const)('socket file removed or replaced while s
     const second = await startOptionsServer(path, { transport: 'unix', watchInterval: 100 });
     await first.waitFor(/^EVENT superseded /, 5_000);
     const inode = lstatSync(path).ino;
+    // Not a wait for readiness: a window in which nothing may happen (the first server, stood down,
+    // must not touch the path; the second, checking every 100 ms, must see it stay its own).
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(lstatSync(path).ino).toBe(inode);
     expect(second.lines.some((line) => line.startsWith('EVENT'))).toBe(false);
@@ -65,9 +67,12 @@ describe.each(['unix', 'tcp'] as const)('signals and exit (%s)', (transport) => 
       const path = join(tempDir(), 'sig.sock');
       const server = await startOptionsServer(path, { transport, handleSignals: true });
       const client = await connect(path);
-      const inFlight = client.request('delayedEcho', { value: 'finished', ms: 300 });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Held until the server has begun its close: the request is in flight when the signal lands.
+      const inFlight = client.request('hold', 'finished');
+      await server.waitFor(/^EVENT held$/);
       server.proc.kill(signal);
+      await server.waitFor(new RegExp(`^EVENT signal ${signal}$`));
+      server.proc.kill('SIGUSR2'); // lets it answer, now that the server is closing
       expect(await inFlight).toBe('finished');
       const result = await server.proc;
       expect(result.exitCode).toBe(0);

@@ -63,19 +63,23 @@ describe.each(['unix', 'tcp'] as const)('slow and stuck peers (%s)', (transport)
     const path = join(tempDir(), 'backlog.sock');
     await startOptionsServer(path, { transport, heartbeatInterval: 0 });
     const handled = async () => (await stats(path)).handled;
+    const blobs = async () => (await stats(path)).blobs;
     const raw = await rawClient(path);
     raw.pause(); // reads nothing (past Node's own small read-ahead) until resumed
     // 512 KiB answer: more than an AF_UNIX socket's buffers take, so it waits in the server (over
     // TCP the kernel may take it all); under the backlog limit, the next request is still read.
     raw.write(encodeFrame(2, 0, 1, 'blob', String(512 * 1024)));
-    // Later, in a read of its own (in the same read it would be decoded before any pause).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Once the server has answered it, in a read of its own (in the same read it would be decoded
+    // before any pause). The answer is written in the handler's tick, so any pause is on by then.
+    await expect.poll(blobs, { timeout: 5_000 }).toBe(1);
     raw.write(encodeFrame(2, 0, 2, 'echo', '"after a large answer"'));
     await expect.poll(handled, { timeout: 5_000 }).toBe(1);
     // 16 MiB: far more than any socket buffer takes. The server stops reading this client...
     raw.write(encodeFrame(2, 0, 3, 'blob', String(16 * 1024 * 1024)));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect.poll(blobs, { timeout: 5_000 }).toBe(2);
     raw.write(encodeFrame(2, 0, 4, 'echo', '"behind a backlog"'));
+    // Not a wait for readiness: a window in which the server must not read (a server that did
+    // would answer this echo within a few ms).
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await handled()).toBe(1);
     // ...and reads on once the client takes its answers.
@@ -105,9 +109,12 @@ describe.each(['unix', 'tcp'] as const)('slow and stuck peers (%s)', (transport)
 
   it('keeps a quiet but healthy client connected across many heartbeats', async () => {
     const path = join(tempDir(), 'quiet.sock');
-    await startOptionsServer(path, { transport, heartbeatInterval: 100 });
-    const client = await connect(path, { heartbeatInterval: 100 });
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await startOptionsServer(path, { transport, heartbeatInterval: 250 });
+    const client = await connect(path, { heartbeatInterval: 250 });
+    // Not a wait for readiness: the quiet spell under test, five intervals long. (At 250 ms, not
+    // less: a client whose process stalls for two intervals is dropped, and this one shares a loaded
+    // machine.)
+    await new Promise((resolve) => setTimeout(resolve, 1_250));
     expect(client.closed).toBe(false);
     expect(await client.request('echo', 'alive')).toBe('alive');
     client.destroy();
@@ -153,16 +160,39 @@ describe.each(['unix', 'tcp'] as const)('close() and destroy() (%s)', (transport
   it('close() lets in-flight requests finish, refuses new ones, and is idempotent', async () => {
     const { serve } = await import('../../lib/index.ts');
     const path = join(tempDir(), 'close.sock');
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let finish: (value: string) => void = () => {};
     const server = await serve(path, {
       transport,
-      handlers: { slow: (ms: number) => new Promise((resolve) => setTimeout(() => resolve(ms), ms)) },
+      handlers: {
+        slow: () => {
+          started();
+          return new Promise((resolve) => {
+            finish = resolve;
+          });
+        },
+      },
     });
     const client = await connect(path);
-    const inFlight = client.request('slow', 200);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const inFlight = client.request('slow');
+    await running;
     const closing = server.close();
     expect(server.close()).toBe(closing);
-    expect(await inFlight).toBe(200);
+    // New connections are refused while the one in flight is still running...
+    await expect
+      .poll(() =>
+        connect(path).then(
+          (c) => c.destroy(),
+          (e) => e.code,
+        ),
+      )
+      .toBe('ERR_IPC_CONNECT');
+    // ...and it finishes.
+    finish('finished');
+    expect(await inFlight).toBe('finished');
     await closing;
     expect(await codeOf(client.request('slow', 1))).toBe('ERR_IPC_CLOSED');
     expect(await codeOf(connect(path))).toBe('ERR_IPC_CONNECT');
@@ -172,11 +202,16 @@ describe.each(['unix', 'tcp'] as const)('close() and destroy() (%s)', (transport
     const { serve } = await import('../../lib/index.ts');
     const path = join(tempDir(), 'deadline.sock');
     let aborted = false;
+    let running: () => void = () => {};
+    const isRunning = new Promise<void>((resolve) => {
+      running = resolve;
+    });
     const server = await serve(path, {
       transport,
       handlers: {
         forever: (_: unknown, ctx) =>
           new Promise((resolve) => {
+            running();
             ctx.signal.addEventListener('abort', () => {
               aborted = true;
               resolve(null);
@@ -186,7 +221,7 @@ describe.each(['unix', 'tcp'] as const)('close() and destroy() (%s)', (transport
     });
     const client = await connect(path);
     const stuck = codeOf(client.request('forever'));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await isRunning;
     const started = Date.now();
     await server.close({ timeout: 150 });
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -197,10 +232,19 @@ describe.each(['unix', 'tcp'] as const)('close() and destroy() (%s)', (transport
   it('destroy() fails every pending request on both sides at once', async () => {
     const { serve } = await import('../../lib/index.ts');
     const path = join(tempDir(), 'destroy.sock');
-    const server = await serve(path, { transport, handlers: { forever: () => new Promise(() => {}) } });
+    let runs = 0;
+    let bothRunning: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      bothRunning = resolve;
+    });
+    const forever = () => {
+      if (++runs === 2) bothRunning();
+      return new Promise(() => {});
+    };
+    const server = await serve(path, { transport, handlers: { forever } });
     const client = await connect(path);
     const pending = [codeOf(client.request('forever')), codeOf(client.request('forever'))];
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await running; // both reached the server: each side has something to fail
     await server.destroy();
     expect(await Promise.all(pending)).toEqual(['ERR_IPC_CLOSED', 'ERR_IPC_CLOSED']);
     const client2Side = await connect(path).catch((e) => e.code);

@@ -24,6 +24,7 @@ describe.each(['unix', 'tcp'] as const)('a server that closes right after accept
     const { line } = await fixture('closer.mjs', [kind, path]);
     const endpoint = kind === 'tcp' ? `tcp://127.0.0.1:${line.split(' ')[1]}` : path;
     for (let i = 0; i < 40; i++) {
+      // One at a time: a second attempt made before the first is awaited would reject unwatched.
       for (const attempt of [() => call(endpoint, 'echo', 'x'.repeat(100_000)), () => connect(endpoint)]) {
         const error = await errorOf(attempt());
         expect(isIpcError(error) && error.code, error.message).toBe('ERR_IPC_CONNECT');

@@ -151,12 +151,20 @@ describe.each(['unix', 'tcp'] as const)('memory held for peers, server-wide (%s)
     await server.waitFor(/maxQueuedBytesTotal/, 20_000);
     const client = await connect(path);
     expect(await client.request('echo', 'served')).toBe('served');
+    // What the server holds (after a GC) once the drops have taken effect: a dropped peer's answers
+    // are let go of when its socket has closed, a moment after the first drop is reported. Measured
+    // at that report, it was anywhere from +32 to +630 MiB from run to run; waited for, +32 to +64.
+    // (Not rss either: glibc keeps freed 4 MiB answers at its whim, README "Large messages on Linux".)
+    const held = async () => {
+      const now = await stats(path);
+      return (now.heapUsed + now.arrayBuffers - idle.heapUsed - idle.arrayBuffers) / MiB;
+    };
+    await expect.poll(held, { timeout: 10_000 }).toBeLessThan(256);
     const loaded = await stats(path);
-    const grown = (loaded.rss - idle.rss) / MiB;
     console.log(
-      `${transport}: 20 peers that do not read, 32 MiB of answers each: server rss +${grown.toFixed(0)} MiB`,
+      `${transport}: 20 peers that do not read, 32 MiB of answers each: server holds +${(await held()).toFixed(0)} MiB ` +
+        `(rss +${((loaded.rss - idle.rss) / MiB).toFixed(0)} MiB)`,
     );
-    expect(grown).toBeLessThan(256);
     client.destroy();
     for (const raw of raws) raw.destroy();
   }, 60_000);

@@ -29,7 +29,7 @@ describe('a server that is starting', () => {
             const code = isIpcError(error) ? error.code : '';
             if (code !== 'ERR_IPC_CONNECT' || Date.now() > deadline) throw error;
             if (/no hello|during the hello/.test((error as Error).message)) throw error; // linked, then left
-            await new Promise((resolve) => setTimeout(resolve, 1));
+            await new Promise((resolve) => setTimeout(resolve, 1)); // retry pacing: the server is meant to be missing
           }
         }
       });
