@@ -126,6 +126,20 @@ export class Client extends EventEmitter {
     return this.connection.request(METHODS_METHOD, undefined, options) as Promise<MethodInfo[]>;
   }
 
+  /**
+   * Sends a protocol PING and resolves with the round trip in milliseconds
+   * (the server answers PINGs at once, ahead of any backlog of requests).
+   * Fails with ERR_IPC_TIMEOUT after `timeout` ms (default: the client's
+   * request timeout) or ERR_IPC_CLOSED.
+   *
+   * @example const ms = await client.ping();
+   */
+  async ping(options: { timeout?: number } = {}): Promise<number> {
+    const started = performance.now();
+    await this.connection.ping(options.timeout);
+    return performance.now() - started;
+  }
+
   get closed(): boolean {
     return this.connection.closed;
   }
