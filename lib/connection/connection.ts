@@ -219,7 +219,8 @@ export class Connection implements Peer, Link, HeartbeatHooks, WriterHost, Input
     }
     this.lastPingId = this.lastPingId >= 0x7fffffff ? 1 : this.lastPingId + 1;
     const id = this.lastPingId;
-    const pings = (this.pings ??= new Map());
+    this.pings ??= new Map();
+    const pings = this.pings;
     return new Promise((resolve, reject) => {
       const timer =
         timeoutMs > 0 && Number.isFinite(timeoutMs)
