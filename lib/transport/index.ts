@@ -3,6 +3,9 @@ import { fs } from '../builtins.ts';
 import { type Endpoint, formatEndpoint } from '../endpoint.ts';
 import { ErrorCodes, IpcError, isIpcError, systemCode } from '../errors.ts';
 import { type BindOptions, bindPath } from './bind.ts';
+
+export { removeStale } from './bind.ts';
+
 import { DESCRIPTOR_MAX_BYTES, parseDescriptor } from './descriptor.ts';
 import { createNetServer, type Listener, listenServer, NetListener } from './listener.ts';
 import { isAbstract } from './socket-path.ts';
