@@ -6,6 +6,7 @@ import type { EndpointInput } from '../endpoint.ts';
 
 // Not `import`: an ES module's import of a built-in builds a facade over all its exports (builtins.ts).
 const { parseArgs } = process.getBuiltinModule('node:util');
+const fs = process.getBuiltinModule('node:fs');
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -103,11 +104,31 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+let stream = false;
+
+/**
+ * A line (or lines) on stdout. Written straight to fd 1 where it can be: the first use of
+ * process.stdout on a pipe builds a stream over it, which costs a one-shot `unixipc call` more
+ * than its round trip (bench/cli-startup.mjs). A non-blocking stdout (EAGAIN) goes through the
+ * stream from then on, so that lines keep their order.
+ */
 export function write(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const bytes = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
+  let offset = 0;
+  while (!stream && offset < bytes.length) {
+    try {
+      offset += fs.writeSync(1, bytes, offset);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'EPIPE') return; // the reader left (| head): nothing more to say
+      if (code !== 'EAGAIN') throw error;
+      stream = true;
+    }
+  }
+  if (offset < bytes.length) process.stdout.write(bytes.subarray(offset));
 }
 
 /** Data for --json: indented, one document. */
 export function writeJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  write(JSON.stringify(value, null, 2));
 }

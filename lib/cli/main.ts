@@ -3,7 +3,7 @@
 // is a module loaded on demand (its own chunk in dist/cli/), so `unixipc --version` loads no
 // other code and `unixipc call` none of bench, the chart, Server or Client.
 
-import { packageVersion } from './version.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 interface Subcommand {
   about: string;
@@ -58,14 +58,32 @@ ENDPOINT: a socket path, unix:PATH, tcp://HOST:PORT, or name:NAME (a service nam
 Exit status: 0 done, 1 failed (the error's code on stderr), 2 bad usage.`;
 }
 
+/**
+ * Writes straight to fd 1: the first use of process.stdout on a pipe builds a stream over it,
+ * which costs a short-lived process more than everything else it does (bench/cli-startup.mjs).
+ */
+function print(text: string): void {
+  try {
+    fs.writeSync(1, text);
+  } catch {
+    process.stdout.write(text); // EAGAIN on a non-blocking pipe: let the stream queue it
+  }
+}
+
+/** As packageVersion() in version.ts, without loading a second module: --version reads nothing else. */
+function version(): string {
+  const text = fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '--version' || first === '-V') {
-    process.stdout.write(`${packageVersion()}\n`);
+    print(`${version()}\n`);
     return 0;
   }
   if (first === undefined || first === '--help' || first === '-h') {
-    process.stdout.write(`${usage()}\n`);
+    print(`${usage()}\n`);
     return first === undefined ? 2 : 0;
   }
   if (first === 'help') return main(rest.length > 0 ? [rest[0]!, '--help'] : ['--help']);

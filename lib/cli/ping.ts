@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     const methods = await methodsOf(client, timeout);
     if (!values.json) {
       write(
-        `PING ${client.endpoint} (${client.transport === 'unix' ? 'AF_UNIX' : 'TCP'}): ${describeServer(client.server)}`,
+        `PING ${target} (${client.transport === 'unix' ? 'AF_UNIX' : 'TCP'}): ${describeServer(client.server)}`,
       );
       write(
         `  largest frame ${formatBytes(client.server.maxFrameBytes)}, connect + hello ${formatMillis(connectMs)}`,

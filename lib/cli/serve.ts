@@ -53,8 +53,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   const where = server.path ?? server.endpoint;
   if (values.json) {
-    process.stdout.write(
-      `${JSON.stringify({ endpoint: server.endpoint, transport: server.transport, path: server.path ?? null, pid: process.pid })}\n`,
+    write(
+      JSON.stringify({
+        endpoint: server.endpoint,
+        transport: server.transport,
+        path: server.path ?? null,
+        pid: process.pid,
+      }),
     );
   } else {
     const how = server.transport === 'unix' ? 'AF_UNIX' : server.path ? 'TCP, descriptor at the path' : 'TCP';
