@@ -4,9 +4,20 @@ import { execa, type Options } from 'execa';
 
 export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
+export interface CliResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs `unixipc ARGS` to completion (bounded); never rejects: tests look at exitCode. */
-export function cli(args: string[], options: Options = {}) {
-  return execa('node', [CLI, ...args], { reject: false, timeout: 30_000, ...options });
+export async function cli(args: string[], options: Options = {}): Promise<CliResult> {
+  const result = await execa('node', [CLI, ...args], { reject: false, timeout: 30_000, ...options });
+  return {
+    exitCode: result.exitCode,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+  };
 }
 
 /** Runs `unixipc ARGS --json` and parses its stdout. */
@@ -17,13 +28,13 @@ export async function cliJson<T = any>(
   const result = await cli([...args, '--json'], options);
   let json: T;
   try {
-    json = JSON.parse(String(result.stdout)) as T;
+    json = JSON.parse(result.stdout) as T;
   } catch {
     throw new Error(
       `unixipc ${args.join(' ')} --json printed no JSON (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`,
     );
   }
-  return { exitCode: result.exitCode, json, stderr: String(result.stderr) };
+  return { exitCode: result.exitCode, json, stderr: result.stderr };
 }
 
 export interface Running {

@@ -24,7 +24,7 @@ describe.each(['unix', 'tcp'] as const)('unixipc serve, call and ping (%s)', (tr
     );
     expect((await cli(['call', path, 'upper', '"hello"'])).stdout).toBe('"HELLO"');
     expect((await cli(['call', path, 'echo', '{"a":[1,2]}'])).stdout).toBe('{"a":[1,2]}');
-    const time = JSON.parse(String((await cli(['call', path, 'time'])).stdout));
+    const time = JSON.parse((await cli(['call', path, 'time'])).stdout);
     expect(Math.abs(time.epochMs - Date.now())).toBeLessThan(60_000);
     expect((await cli(['call', path, 'count', '{"to":3,"delay":0}'])).stdout).toBe('[1,2,3]');
     // Params from stdin.

@@ -30,15 +30,19 @@ export interface Comparison {
 /** Reads an earlier run's report (--json output); ERR_USAGE when it is not one. */
 export function readReport(file: string, what: string): Report {
   const fs = process.getBuiltinModule('node:fs');
-  let report: Report;
+  let text: string;
   try {
-    report = JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw new CliError(
       (error as { code?: string }).code ?? 'ERR_USAGE',
       `${what} ${file}: ${(error as Error).message}`,
     );
   }
+  let report: Report | undefined;
+  try {
+    report = JSON.parse(text) as Report;
+  } catch {}
   if (report?.schema !== SCHEMA || !Array.isArray(report.rows) || !Array.isArray(report.results)) {
     throw new CliError('ERR_USAGE', `${what} ${file} is not a unixipc bench --json report (${SCHEMA})`, 2);
   }
