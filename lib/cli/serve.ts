@@ -68,10 +68,16 @@ export async function run(argv: string[]): Promise<number> {
     write(`try: unixipc call ${quote(where)} upper '"hello"'    Ctrl-C to stop`);
   }
   if (!values.quiet && !values.json) {
-    server.on('connection', (peer) => write(`connection ${peer.id} (${server.connectionCount} open)`));
-    server.on('disconnect', (peer, error) =>
-      write(`connection ${peer.id} closed${error ? ` (${error.code}: ${error.message})` : ''}`),
-    );
+    // Only peers past their hello: a probe (unixipc ls, status) connects and leaves without one.
+    const open = new Set<number>();
+    server.on('connection', (peer) => {
+      open.add(peer.id);
+      write(`connection ${peer.id} (${server.connectionCount} open)`);
+    });
+    server.on('disconnect', (peer, error) => {
+      if (!open.delete(peer.id)) return;
+      write(`connection ${peer.id} closed${error ? ` (${error.code}: ${error.message})` : ''}`);
+    });
   }
   server.on('error', (error) => process.stderr.write(`unixipc serve: ${error.message}\n`));
   return new Promise((resolve) => {

@@ -4,6 +4,11 @@
 
 export interface BenchConnection {
   send(payload: Buffer, onReply: (reply: Buffer) => void): void;
+  /**
+   * Whether several requests will be in flight: the raw floor then batches the writes of one
+   * tick (cork), as the fastest raw net client does; unixipc batches on its own.
+   */
+  inFlight(many: boolean): void;
   onError: ((error: Error) => void) | undefined;
   close(): Promise<void> | void;
 }

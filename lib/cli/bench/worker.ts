@@ -54,6 +54,7 @@ async function client(plan: ClientPlan): Promise<void> {
   const results: Result[] = [];
   for (const cell of plan.cells) {
     const payload = Buffer.alloc(cell.size, 0x61);
+    for (const conn of conns) conn.inFlight(cell.concurrency > 1);
     const samples = plan.targets.map(() => (cell.workload === 'latency' ? new Samples() : null));
     const totals = plan.targets.map(() => ({ count: 0, elapsedMs: 0 }));
     for (let cycle = 0; cycle < plan.cycles; cycle++) {
