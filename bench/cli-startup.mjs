@@ -4,7 +4,9 @@
 // median of the differences within each round (a noisy minute moves both runs of a round alike).
 //   node bench/cli-startup.mjs [--runs N] [--json]      (build first: npx tsup)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median, percentile } from './lib/stats.mjs';
@@ -16,8 +18,15 @@ const runs = Number(values.runs);
 const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 if (!existsSync(main)) throw new Error(`${main} is missing: run npx tsup first`);
 
+// An empty ES module: what any ESM bin pays before its first line (Node's ES module loader).
+const scratch = mkdtempSync(join(tmpdir(), 'cli-startup-'));
+const emptyModule = join(scratch, 'empty.mjs');
+writeFileSync(emptyModule, '');
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
 const cases = [
   { name: 'node -e 0', args: ['-e', '0'] },
+  { name: 'node empty.mjs', args: [emptyModule] },
   { name: 'unixipc --version', args: [main, '--version'] },
   { name: 'unixipc call --help', args: [main, 'call', '--help'] },
   { name: 'unixipc bench --help', args: [main, 'bench', '--help'] },

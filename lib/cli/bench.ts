@@ -122,9 +122,13 @@ export async function run(argv: string[]): Promise<number> {
   const m = report.machine;
   const s = report.settings;
   write(`unixipc bench: AF_UNIX vs TCP loopback, unixipc ${report.unixipc}, ${report.date}`);
+  const load = m.loadavgStart
+    ? `; load average ${m.loadavgStart[0]} at the start${m.loadavgEnd ? `, ${m.loadavgEnd[0]} at the end` : ''}`
+    : '';
+  write(`machine: ${m.cpuModel ?? m.arch}, ${m.cpus} CPUs, ${m.kernel}, Node ${m.node}${load}`);
   write(
-    `${m.cpuModel ?? m.arch}, ${m.cpus} CPUs, ${m.kernel}, Node ${m.node}; ${report.placement.note}; ` +
-      `${s.durationMs} ms per figure in ${s.cycles} windows${s.count === null ? '' : `, at most ${s.count} requests`}; ` +
+    `run: ${report.placement.note}; ${s.durationMs} ms per figure in ${s.cycles} windows` +
+      `${s.count === null ? '' : `, at most ${s.count} requests`}; ` +
       `MALLOC_TOP_PAD_ ${s.mallocTopPad > 0 ? formatBytes(s.mallocTopPad) : 'unset'}`,
   );
   write('');
@@ -182,13 +186,17 @@ async function measure(values: Values, argv: string[]): Promise<Report> {
     const results = await runBench(settings, placement, (done, total, label) =>
       bar.update(done, total, label),
     );
+    const loadavgEnd = process
+      .getBuiltinModule('node:os')
+      .loadavg()
+      .map((x) => Math.round(x * 100) / 100);
     return {
       schema: SCHEMA,
       unixipc: packageVersion(),
       date: new Date(started).toISOString(),
       elapsedMs: Date.now() - started,
       command: ['unixipc', 'bench', ...argv].join(' '),
-      machine,
+      machine: { ...machine, loadavgEnd },
       placement,
       settings,
       results,

@@ -241,7 +241,7 @@ export function latencyChart(report: Pick<Report, 'results' | 'machine' | 'place
   const m = report.machine;
   return logLineChart({
     title: 'Round-trip latency: AF_UNIX vs TCP loopback',
-    subtitle: `unixipc ${report.unixipc} and the raw net floor, one request at a time; ${m.cpuModel ?? m.arch}, ${m.cpus} CPUs, Node ${m.node}, ${report.placement.note}. Lower is better.`,
+    subtitle: `unixipc ${report.unixipc} and the raw net floor, one request at a time; ${m.cpuModel ?? m.arch}, ${m.cpus} CPUs, Node ${m.node}, ${report.placement.note}${m.loadavgStart ? `, load average ${m.loadavgStart[0]}` : ''}. Lower is better.`,
     yLabel: 'round trip (log scale)',
     xLabel: 'percentile of round trips',
     xLabels: ['p50', 'p90', 'p99', 'p99.9'],

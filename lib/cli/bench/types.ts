@@ -97,7 +97,8 @@ export interface Report {
   date: string;
   elapsedMs: number;
   command: string;
-  machine: MachineBasics;
+  /** With the load average at the end of the run: on a shared machine, what else was running shows there. */
+  machine: MachineBasics & { loadavgEnd?: number[] };
   placement: Placement;
   settings: Settings;
   results: Result[];
