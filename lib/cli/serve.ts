@@ -76,7 +76,13 @@ export async function run(argv: string[]): Promise<number> {
     });
     server.on('disconnect', (peer, error) => {
       if (!open.delete(peer.id)) return;
-      write(`connection ${peer.id} closed${error ? ` (${error.code}: ${error.message})` : ''}`);
+      // A client that leaves without waiting for what we were still writing (a timed-out call): not a fault.
+      const left = ['EPIPE', 'ECONNRESET'].includes(
+        (error?.cause as { code?: string } | undefined)?.code ?? '',
+      );
+      const why =
+        error === undefined ? '' : left ? ' (the client went away)' : ` (${error.code}: ${error.message})`;
+      write(`connection ${peer.id} closed${why}`);
     });
   }
   server.on('error', (error) => process.stderr.write(`unixipc serve: ${error.message}\n`));
