@@ -2,7 +2,7 @@
 // carry a code (printed by main.ts as `unixipc: CODE: message`), endpoints as a command line
 // writes them, and output on stdout.
 import type { ParseArgsConfig } from 'node:util';
-import type { EndpointInput } from '../endpoint.ts';
+import { type EndpointInput, resolveSocketPath } from '../endpoint.ts';
 
 // Not `import`: an ES module's import of a built-in builds a facade over all its exports (builtins.ts).
 const { parseArgs } = process.getBuiltinModule('node:util');
@@ -78,10 +78,13 @@ export function trustUid(value: string | undefined): number | undefined {
 
 /**
  * An endpoint as the command line writes it: a path, unix:PATH, tcp://HOST:PORT, or
- * name:NAME for a service name (resolveSocketPath, as `{ name }` in code).
+ * name:NAME for a service name (resolveSocketPath, as `{ name }` in code). Only a server
+ * creates the private directory a name may resolve into: a client, or doctor, changes nothing.
  */
-export function endpointArg(text: string): EndpointInput {
-  return text.startsWith('name:') ? { name: text.slice('name:'.length) } : text;
+export function endpointArg(text: string, serving = false): EndpointInput {
+  if (!text.startsWith('name:')) return text;
+  const name = text.slice('name:'.length);
+  return serving ? { name } : { path: resolveSocketPath(name, { create: false }) };
 }
 
 /** JSON given on the command line, or `-` for stdin (empty stdin: no params). */

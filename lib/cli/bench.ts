@@ -110,6 +110,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const { values } = parsed;
   const earlier = values.compare === undefined ? undefined : readReport(values.compare, '--compare');
+  if (values.svg !== undefined) {
+    // Before a run, not after it: a run's figures are not lost to a directory that is not there.
+    const fs = process.getBuiltinModule('node:fs');
+    const { dirname } = process.getBuiltinModule('node:path');
+    if (!fs.statSync(dirname(values.svg), { throwIfNoEntry: false })?.isDirectory()) {
+      throw usageError(`--svg ${values.svg}: no such directory`);
+    }
+  }
   const report = values.from === undefined ? await measure(values, argv) : readReport(values.from, '--from');
   if (values.svg !== undefined) {
     process.getBuiltinModule('node:fs').writeFileSync(values.svg, latencyChart(report));

@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     throw usageError(`--transport must be auto, unix or tcp, not ${JSON.stringify(transport)}`);
   }
   const endpoint = positionals[0] ?? DEFAULT_ENDPOINT;
-  const server = await serve(endpointArg(endpoint), {
+  const server = await serve(endpointArg(endpoint, true), {
     transport,
     name: values.name,
     version: packageVersion(),

@@ -186,6 +186,7 @@ describe('unixipc bench', () => {
       ['--cpus', 'everywhere'],
       ['--concurrency', '0'],
       ['--from', join(dir, 'chart.svg')],
+      ['--svg', join(dir, 'no', 'such', 'chart.svg')],
     ]) {
       const result = await cli(['bench', ...args]);
       expect(result.exitCode, args.join(' ')).toBe(2);

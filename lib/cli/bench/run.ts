@@ -12,7 +12,7 @@ const os = process.getBuiltinModule('node:os');
 const { fileURLToPath } = process.getBuiltinModule('node:url');
 
 /** A child whose stdout is JSON lines. */
-class Worker {
+class BenchProcess {
   readonly proc: ChildProcess;
   private stderr = '';
   private lines: unknown[] = [];
@@ -111,7 +111,7 @@ export function clientPlan(settings: Settings, targets: ClientPlan['targets']): 
 }
 
 /** Everything still running, so that an interrupted run leaves nothing behind. */
-const running = new Set<Worker>();
+const running = new Set<BenchProcess>();
 
 export async function stopAll(): Promise<void> {
   const workers = [...running];
@@ -131,7 +131,7 @@ export async function runBench(
   try {
     const targets: ClientPlan['targets'] = [];
     const servers = settings.transports.map((transport) => {
-      const worker = new Worker(['server', transport, dir], placement.serverCpu, env);
+      const worker = new BenchProcess(['server', transport, dir], placement.serverCpu, env);
       running.add(worker);
       return { transport, worker };
     });
@@ -144,7 +144,7 @@ export async function runBench(
       targets.push({ transport: transport as Transport, impl: 'raw', address: ready.raw });
     }
     const plan = clientPlan(settings, targets);
-    const client = new Worker(['client', JSON.stringify(plan)], placement.clientCpu, env);
+    const client = new BenchProcess(['client', JSON.stringify(plan)], placement.clientCpu, env);
     running.add(client);
     // A window is bounded by its time plus 3 s of stall grace; allow the slowest start-up on top.
     const quiet = Math.max(plan.windowMs, plan.warmMs) + 20_000;
