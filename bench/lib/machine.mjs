@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
+import { machineBasics } from '../../dist/cli/bench-kit.js';
 import { HAS_TASKSET } from './procs.mjs';
 
 const require = createRequire(import.meta.url);
@@ -28,21 +28,13 @@ function packageVersion(name) {
   }
 }
 
+/** The machine as `unixipc bench` describes it (machineBasics), and what the suite adds. */
 export function machineInfo() {
-  const cpus = os.cpus();
   return {
-    cpuModel: cpus[0]?.model?.trim(),
-    cpus: cpus.length,
-    mhz: cpus[0]?.speed,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    v8: process.versions.v8,
-    kernel: `${os.type()} ${os.release()}`,
-    arch: process.arch,
+    ...machineBasics(),
     virtualization: firstLine('systemd-detect-virt', []) ?? undefined,
     taskset: HAS_TASKSET,
     cc: firstLine('cc', ['--version']),
-    loadavgStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
     packages: {
       unixipc: packageVersion('unixipc'),
       '@achrinza/node-ipc': packageVersion('@achrinza/node-ipc'),

@@ -1,17 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { hasTaskset, pinned } from '../../dist/cli/bench-kit.js';
 
 /** Every child still running, so that nothing outlives the harness. */
 const running = new Set();
 
-export const HAS_TASKSET = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
+// CPU placement is shared with `unixipc bench` (lib/cli/bench/placement.ts).
+export const HAS_TASKSET = hasTaskset();
 
-function command(file, args, cpu) {
-  return cpu !== undefined && cpu !== null && HAS_TASKSET
-    ? ['taskset', ['-c', String(cpu), file, ...args]]
-    : [file, args];
-}
+const command = pinned;
 
 export function killAll() {
   for (const proc of running) proc.kill('SIGKILL');

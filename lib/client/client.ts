@@ -113,6 +113,13 @@ export class ClientImpl extends EventEmitter implements UntypedClient {
     return this.request(METHODS_METHOD, undefined, options);
   }
 
+  async ping(options: { timeout?: number } = {}): Promise<number> {
+    const connection = this.state === 'open' ? this.connection : await this.nextConnection('ping', options);
+    const started = performance.now();
+    await connection.ping(options.timeout);
+    return performance.now() - started;
+  }
+
   get closed(): boolean {
     return this.state === 'closed';
   }

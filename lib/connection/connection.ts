@@ -108,6 +108,9 @@ export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolde
   private heartbeat: Heartbeat | undefined;
   /** The peer's first bytes, until its hello: a peer that speaks another protocol is told so. */
   private firstBytes: Buffer | undefined;
+  /** ping()s waiting for their PONG, by id (made on the first ping: most connections never ping). */
+  private pings: Map<number, (error: IpcError | undefined) => void> | undefined;
+  private lastPingId = 0;
 
   constructor(socket: SocketLike, options: ConnectionOptions) {
     this.socket = socket;
@@ -208,6 +211,41 @@ export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolde
       );
     }
     return this.outgoing.start(method, params, options, stream, this.serverHello?.maxFrameBytes ?? 0);
+  }
+
+  /**
+   * Sends a PING and resolves when its PONG comes back. Ids count from 1: the
+   * heartbeat's PING is id 0, and PING ids never meet request ids (PROTOCOL.md 9).
+   */
+  ping(timeoutMs = this.options.requestTimeout): Promise<void> {
+    if (this.state !== 'open') {
+      return Promise.reject(
+        new IpcError(ErrorCodes.CLOSED, `cannot ping: the connection is ${this.state}`, {
+          cause: this.closeError,
+        }),
+      );
+    }
+    this.lastPingId = this.lastPingId >= 0x7fffffff ? 1 : this.lastPingId + 1;
+    const id = this.lastPingId;
+    this.pings ??= new Map();
+    const pings = this.pings;
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs > 0 && Number.isFinite(timeoutMs)
+          ? setTimeout(
+              () => settle(new IpcError(ErrorCodes.TIMEOUT, `no answer to a ping within ${timeoutMs} ms`)),
+              timeoutMs,
+            )
+          : undefined;
+      const settle = (error: IpcError | undefined) => {
+        clearTimeout(timer);
+        pings.delete(id);
+        if (error) reject(error);
+        else resolve();
+      };
+      pings.set(id, settle);
+      this.writer.message(Kind.PING, id, '', undefined);
+    });
   }
 
   /** One-way message; returns false while the socket is backed up. */
@@ -445,6 +483,8 @@ export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolde
         this.writer.message(Kind.PONG, frame.id, '', undefined);
         return;
       case Kind.PONG:
+        // Id 0 answers the heartbeat's PING (any frame already counts as life); a PONG matching nothing is ignored.
+        if (frame.id !== 0) this.pings?.get(frame.id)?.(undefined);
         return;
       default:
         throw badFrame(`unexpected frame kind ${KIND_NAMES[frame.kind] ?? frame.kind}`);
@@ -517,6 +557,12 @@ export class Connection implements Peer, WriterHost, HeartbeatHooks, OutputHolde
     );
     if (wasHello && this.helloReject) this.helloReject(helloFailure(error));
     this.outgoing.failAll(error);
+    if (this.pings !== undefined) {
+      const closed = new IpcError(ErrorCodes.CLOSED, 'the connection closed before the ping was answered', {
+        cause: error,
+      });
+      for (const settle of [...this.pings.values()]) settle(closed);
+    }
     this.incoming.abortAll(error);
     this.writer.drained();
     this.gate.close();

@@ -10,7 +10,7 @@ import {
   readDescriptor,
   writeDescriptorTemp,
 } from './descriptor.ts';
-import { inspectPath } from './inspect.ts';
+import { inspectPath, type PathState } from './inspect.ts';
 import { createNetServer, type Listener, listenServer, NetListener } from './listener.ts';
 import { acquirePathLock, pidAlive } from './lock.ts';
 import { reachableOverUnix, shortAddress } from './socket-path.ts';
@@ -156,6 +156,29 @@ async function clearPath(path: string, trusted: TrustedUids): Promise<boolean> {
         `${path} is ${what}, not a socket: refusing to remove or replace it`,
       );
     }
+  }
+}
+
+/**
+ * Removes PATH if it is a stale socket or descriptor: the judgement serve()
+ * makes before it reclaims a path (inspectPath: a probe that cannot tell
+ * counts as live), taken under the lock serve() binds under, so a server
+ * starting at that moment never loses its fresh socket. With OWNER, only a
+ * file that uid owns is removed. For `unixipc clean`.
+ */
+export async function removeStale(
+  path: string,
+  owner: number | undefined,
+): Promise<{ found: PathState; removed: boolean }> {
+  const unlock = await acquirePathLock(path, 5_000);
+  try {
+    const found = await inspectPath(path);
+    if (found.state !== 'stale' || (owner !== undefined && found.stat.uid !== owner)) {
+      return { found, removed: false };
+    }
+    return { found, removed: await unlinkIfSame(path, found.stat) };
+  } finally {
+    await unlock();
   }
 }
 

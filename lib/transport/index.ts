@@ -1,7 +1,7 @@
 // The transport layer: everything that touches node:net, node:dgram and the socket files.
 
 export { activationNames, takeActivatedFd } from './activation.ts';
-export type { BindOptions } from './bind.ts';
+export { type BindOptions, removeStale } from './bind.ts';
 export { clientTrust, type Dialed, type DialOptions, dial, type Opening } from './dial.ts';
 export { removeOnSignals } from './exit-cleanup.ts';
 export { inspectPath, type PathState } from './inspect.ts';

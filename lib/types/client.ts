@@ -126,6 +126,13 @@ export interface ClientBase<E extends object = AnyEvents> {
   ): AsyncIterableIterator<E[K]>;
   /** The server's methods and which of them stream (the built-in `$methods`). */
   methods(options?: RequestOptions): Promise<MethodInfo[]>;
+  /**
+   * Sends a protocol PING and resolves with the round trip in milliseconds (a
+   * server answers PINGs at once, ahead of any backlog of requests). Fails with
+   * ERR_IPC_TIMEOUT after `timeout` ms (default: the client's request timeout)
+   * or ERR_IPC_CLOSED.
+   */
+  ping(options?: { timeout?: number }): Promise<number>;
   /** Resolves when the client can write again without queueing (after notify returned false). */
   drained(): Promise<void>;
   /** Graceful: waits for pending requests to settle, then closes. Idempotent. */

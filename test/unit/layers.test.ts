@@ -41,7 +41,7 @@ function files(dir: string): string[] {
 }
 
 /** Every relative import of FILE (static, dynamic and export-from), resolved. */
-export function importsOf(file: string, source = readFileSync(file, 'utf8')): string[] {
+function importsOf(file: string, source = readFileSync(file, 'utf8')): string[] {
   const found: string[] = [];
   for (const match of source.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
     found.push(resolve(dirname(file), match[1]!));
@@ -50,7 +50,7 @@ export function importsOf(file: string, source = readFileSync(file, 'utf8')): st
 }
 
 /** The imports that break the layering: "importer -> imported (importer's layer may not import imported's)". */
-export function violations(all: Array<{ file: string; source?: string }>): string[] {
+function violations(all: Array<{ file: string; source?: string }>): string[] {
   const out: string[] = [];
   for (const { file, source } of all) {
     const from = layerOf(file);
