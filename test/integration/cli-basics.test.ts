@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliJson } from '../cli-helpers.ts';
@@ -8,6 +8,14 @@ afterAll(cleanup);
 
 const SUBCOMMANDS = ['call', 'ping', 'ls', 'clean', 'doctor', 'serve', 'bench', 'status', 'path'];
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+
+/** Where `{ name }` endpoints resolve for a process with TMPDIR (socket-paths.md). */
+function runtimeDirFor(tmp: string): string {
+  const uid = process.getuid!();
+  const run = `/run/user/${uid}`;
+  const st = statSync(run, { throwIfNoEntry: false });
+  return st?.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 ? run : join(tmp, `unixipc-${uid}`);
+}
 
 describe('the unixipc command', () => {
   it('prints the package version with --version', async () => {
@@ -57,10 +65,10 @@ describe('the unixipc command', () => {
   });
 
   it('resolves service names with path (and name:NAME endpoints the same way)', async () => {
-    const runtime = tempDir();
-    const env = { XDG_RUNTIME_DIR: runtime };
+    // Names resolve from the uid (/run/user/UID if it is ours, else TMPDIR/unixipc-UID), never from XDG_RUNTIME_DIR.
+    const env = { TMPDIR: tempDir(), XDG_RUNTIME_DIR: tempDir() };
     const plain = await cli(['path', 'kv'], { env });
-    expect(plain.stdout).toBe(join(runtime, 'kv.sock'));
+    expect(plain.stdout).toBe(join(runtimeDirFor(env.TMPDIR), 'kv.sock'));
     const { json } = await cliJson(['path', 'kv', '--dir', '/srv/run']);
     expect(json).toEqual({ name: 'kv', path: '/srv/run/kv.sock' });
     const status = await cliJson(['status', 'name:kv'], { env });

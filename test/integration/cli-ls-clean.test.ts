@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call as request } from '../../lib/index.ts';
@@ -150,22 +150,33 @@ describe('unixipc ls and clean in a directory with everything in it', () => {
 
 describe('unixipc ls and clean, default directory and edge cases', () => {
   it('look where name:NAME endpoints resolve when no directory is given', async () => {
-    const runtime = tempDir();
-    const env = { XDG_RUNTIME_DIR: runtime };
-    const server = startCli(['serve', 'name:app', '--quiet'], { env });
+    // Names resolve from the uid: /run/user/UID if it is ours, else TMPDIR/unixipc-UID (socket-paths.md).
+    const env = { TMPDIR: tempDir() };
+    const uid = process.getuid!();
+    const st = statSync(`/run/user/${uid}`, { throwIfNoEntry: false });
+    const runtime =
+      st?.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0
+        ? `/run/user/${uid}`
+        : join(env.TMPDIR, `unixipc-${uid}`);
+    const tag = `t${process.pid}${Date.now()}`;
+    const server = startCli(['serve', `name:${tag}app`, '--quiet'], { env });
     await server.waitFor(/^listening on /);
-    await staleAt(join(runtime, 'gone.sock'));
+    await staleAt(join(runtime, `${tag}gone.sock`));
     const listed = await cliJson(['ls'], { env });
     expect(listed.json.dir).toBe(runtime);
-    expect(listed.json.entries.map((e: any) => [e.path, e.state])).toEqual([
-      [join(runtime, 'app.sock'), 'live'],
-      [join(runtime, 'gone.sock'), 'stale'],
-    ]);
+    expect(listed.json.entries.map((e: any) => [e.path, e.state])).toEqual(
+      expect.arrayContaining([
+        [join(runtime, `${tag}app.sock`), 'live'],
+        [join(runtime, `${tag}gone.sock`), 'stale'],
+      ]),
+    );
     const cleaned = await cliJson(['clean'], { env });
-    expect(cleaned.json.removed).toEqual([
-      { path: join(runtime, 'gone.sock'), why: 'stale socket (connection refused)' },
-    ]);
-    expect(existsSync(join(runtime, 'app.sock'))).toBe(true);
+    expect(cleaned.json.removed).toEqual(
+      expect.arrayContaining([
+        { path: join(runtime, `${tag}gone.sock`), why: 'stale socket (connection refused)' },
+      ]),
+    );
+    expect(existsSync(join(runtime, `${tag}app.sock`))).toBe(true);
   });
 
   it('says so for an empty directory', async () => {
