@@ -277,13 +277,15 @@ export class Incoming implements HandlerWaiter {
     this.backlog.push(held);
     this.heldBytes += held.buffer.length;
     this.connection.inputChanged();
-    if (this.heldBytes > HOLD_MAX_BYTES || this.backlog.length > this.options.maxInFlight) {
+    // By bytes only: while little is held, reading goes on, so a CANCEL, a PING's answer and the
+    // peer's departure are seen, and the heartbeat can tell a stuck peer from a busy one.
+    if (this.heldBytes > HOLD_MAX_BYTES) {
       this.connection.setReadPause(ReadPause.InFlight, true);
     }
   }
 
   private afterBacklogChange(): void {
-    if (this.heldBytes <= HOLD_MAX_BYTES >>> 1 && this.backlog.length <= this.options.maxInFlight >>> 1) {
+    if (this.heldBytes <= HOLD_MAX_BYTES >>> 1) {
       this.connection.setReadPause(ReadPause.InFlight, false);
     }
   }
