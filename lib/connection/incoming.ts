@@ -2,20 +2,22 @@ import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
 import type { Frame } from '../framing/index.ts';
 import { badFrame, decodeValue, frameMeta, Kind, toWireError } from '../protocol/index.ts';
+import type { Handler } from '../types/server.ts';
 import type { HandlerWaiter, ServerBudget } from './budget.ts';
 import type { Connection } from './connection.ts';
-import { IncomingCall, neverAborted, type RequestContext } from './context.ts';
+import { IncomingCall, neverAborted } from './context.ts';
 import { ReadPause } from './read-gate.ts';
 
 const NO_BYTES = Buffer.alloc(0);
 
-export type Handler = (params: any, ctx: RequestContext) => unknown;
+export type { Handler } from '../types/server.ts';
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-function isStreamResult(value: unknown): value is AsyncIterable<unknown> {
+/** A handler's result that streams: an async iterable (bytes are a value, even if iterable). */
+export function isStreamResult(value: unknown): value is AsyncIterable<unknown> {
   return (
     typeof value === 'object' &&
     value !== null &&

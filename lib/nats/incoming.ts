@@ -1,3 +1,4 @@
+import { isStreamResult, isThenable } from '../connection/incoming.ts';
 import { debug } from '../debug.ts';
 import { ErrorCodes, IpcError } from '../errors.ts';
 import { RESERVED_EVENT_NAMES } from '../protocol/messages.ts';
@@ -297,17 +298,4 @@ export class Incoming {
       },
     };
   };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-function isStreamResult(value: unknown): value is AsyncIterable<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !(value instanceof Uint8Array) &&
-    typeof (value as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function'
-  );
 }
