@@ -1,7 +1,7 @@
 // Runs every example's entry script as a user would (after `npx tsup`) and
 // checks what it prints, not only that it exits 0.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,4 +224,190 @@ describe('examples', () => {
       [],
     );
   });
+
+  describe('daemon-cli', () => {
+    const dir = `${examples}daemon-cli/`;
+
+    it('run.mjs: the first call starts kvd, later calls reuse it, watch streams, kill -9 and an upgrade are survived, stop cleans up', async () => {
+      const before = tempDirs();
+      const result = await execa('node', [`${dir}run.mjs`], { timeout: 90_000, reject: false });
+      const out = result.stdout;
+      const pids = [...out.matchAll(/ pid (\d+) /g)].map((m) => Number(m[1]));
+      try {
+        expect(result.stderr).toBe('');
+        expect(result.exitCode, out).toBe(0);
+        // 1: nothing runs until the first call; status and stop never start a daemon.
+        expect(out).toMatch(
+          /== 1\. .*\n\$ kv status\n {2}kv: ERR_IPC_CONNECT: cannot connect to \S+\/kvd\.sock: no such file/,
+        );
+        // kv status, after each step: the daemon's version and pid from its hello.
+        const statuses = [...out.matchAll(/^ {2}kvd (\S+) pid (\d+) at unix:\S+\/kvd\.sock$/gm)].map(
+          (m): [string, number] => [m[1]!, Number(m[2])],
+        );
+        expect(statuses).toHaveLength(4);
+        type Seen = [version: string, pid: number];
+        const [first, reused, afterKill, upgraded] = statuses as [Seen, Seen, Seen, Seen];
+        expect(first[0]).toBe('1.0.0');
+        expect(reused).toEqual(first); // 2: the same daemon answers later calls
+        expect(out).toContain(`same daemon (pid ${first[1]})`);
+        expect(afterKill[0]).toBe('1.0.0'); // 5: a new daemon after kill -9
+        expect(afterKill[1]).not.toBe(first[1]);
+        expect(upgraded[0]).toBe('2.0.0'); // 6: the upgraded CLI's daemon replaced the old one
+        expect(new Set([first[1], afterKill[1], upgraded[1]]).size).toBe(3);
+        expect(out).toContain(`$ kv get greeting\n  hello\n`);
+        // 3: structured errors, printed with their code and data.
+        expect(out).toContain(
+          '$ kv get nope\n  kv: ERR_IPC_REMOTE KV_NOT_FOUND: no such key: nope {"key":"nope"}\n',
+        );
+        expect(out).toContain(
+          `$ kv set '' x\n  kv: ERR_IPC_BAD_PARAMS: bad params for "set" at key: a key cannot be empty {"issues":[{"message":"a key cannot be empty","path":["key"]}]}\n`,
+        );
+        expect(out).toMatch(
+          /\$ kv set lonely\n {2}kv: ERR_IPC_BAD_PARAMS: bad params for "set" at value: .*"path":\["value"\]/,
+        );
+        // 4-6: everything the watch printed, in order: what was there, the changes under its prefix
+        // only, and across the kill -9 and the upgrade, the daemon it follows.
+        expect([...out.matchAll(/^ {2}watch \| (.*)$/gm)].map((m) => m[1])).toEqual([
+          'user.alice = 1',
+          'user.bob = 2',
+          'user.alice deleted',
+          `kv: watching kvd 1.0.0 pid ${afterKill[1]}`,
+          'user.carol = 3',
+          `kv: watching kvd 2.0.0 pid ${upgraded[1]}`,
+          'user.dave = 4',
+        ]);
+        expect(out).toContain('$ kv keys\n  greeting\n  other\n  user.bob\n');
+        expect(out).toContain(`$ kill -9 ${first[1]}\nkvd.sock is still a socket: stale`);
+        expect(out).toContain(
+          `the 1.0.0 daemon (pid ${afterKill[1]}) was asked to shut down ($shutdown) and has exited`,
+        );
+        // 7: kv stop returns once the socket is gone; the daemon exits; the watch ends by Ctrl-C.
+        expect(out).toContain('$ kv stop\nkvd.sock is now gone');
+        expect(out).toContain(`pid ${upgraded[1]} has exited`);
+        expect(out).toContain('the watch ended by SIGINT');
+        // 8: one line per daemon in the log, and nothing else left in the directory.
+        expect(
+          [...out.matchAll(/^ {2}kvd (\S+) pid (\d+) serving unix:/gm)].map((m) => [m[1], Number(m[2])]),
+        ).toEqual([first, afterKill, upgraded]);
+        expect(out).toMatch(/^in \S+: kvd\.sock\.log$/m);
+        const leftover = [...tempDirs()].filter(
+          (name) => name.startsWith('unixipc-daemon-cli-') && !before.has(name),
+        );
+        expect(leftover).toEqual([]);
+        for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+      } finally {
+        killAll(pids);
+      }
+    }, 120_000);
+
+    it('ten kv calls started at once with no daemon start exactly one, and every call lands', async () => {
+      const kvDir = mkdtempSync(join(tmpdir(), 'unixipc-kvtest-'));
+      const env = { KV_DIR: kvDir, KV_VERSION: '1.0.0' };
+      const kv = (...args: string[]) =>
+        execa('node', [`${dir}kv.mjs`, ...args], { env, timeout: 30_000, reject: false });
+      try {
+        const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => kv('set', `k${i}`, `v${i}`)));
+        expect(runs.map((r) => [r.exitCode, r.stderr])).toEqual(runs.map(() => [0, '']));
+        const log = readFileSync(join(kvDir, 'kvd.sock.log'), 'utf8');
+        expect(log.match(/ serving /g)).toHaveLength(1);
+        expect((await kv('keys')).stdout.split('\n')).toEqual(
+          Array.from({ length: 10 }, (_, i) => `k${i}`).sort(),
+        );
+        expect((await kv('stop')).exitCode).toBe(0);
+        expect(existsSync(join(kvDir, 'kvd.sock'))).toBe(false);
+      } finally {
+        const log = existsSync(join(kvDir, 'kvd.sock.log'))
+          ? readFileSync(join(kvDir, 'kvd.sock.log'), 'utf8')
+          : '';
+        killAll([...log.matchAll(/ pid (\d+) /g)].map((m) => Number(m[1])));
+        rmSync(kvDir, { recursive: true, force: true });
+      }
+    }, 60_000);
+
+    it('the contract types both sides: kv.mjs and kvd.mjs compile under checkJs, and misuses do not', async () => {
+      // kv-misuse.mjs holds a @ts-expect-error above each misuse: all must fail, or tsc reports the directive.
+      const misuse = fileURLToPath(new URL('../types/fixtures/kv-misuse.mjs', import.meta.url));
+      const files = ['kv.mjs', 'kvd.mjs', 'contract.mjs'].map((f) => `${dir}${f}`);
+      const tsc = fileURLToPath(new URL('../../node_modules/typescript/lib/tsc.js', import.meta.url));
+      const flags = [
+        '--noEmit',
+        '--allowJs',
+        '--checkJs',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+      ];
+      const options = [
+        '--target',
+        'es2022',
+        '--lib',
+        'es2023',
+        '--skipLibCheck',
+        '--types',
+        'node',
+        '--pretty',
+        'false',
+      ];
+      const run = await execa('node', [tsc, ...flags, ...options, ...files, misuse], {
+        reject: false,
+        timeout: 120_000,
+      });
+      expect(run.stdout + run.stderr).toBe('');
+      expect(run.exitCode).toBe(0);
+    }, 150_000);
+
+    it('daemon and CLI take under 80 lines together, as its README says', () => {
+      // Lines that are not blank and not comments (// lines and /* */ blocks: the JSDoc types are counted apart).
+      const count = (file: string) => {
+        const lines = readFileSync(`${dir}${file}`, 'utf8')
+          .split('\n')
+          .map((line) => line.trim());
+        const code = lines.filter((line) => line !== '' && !/^(\/\/|\/\*|\*)/.test(line)).length;
+        const jsdoc = lines.filter((line) => /^(\/\*\*|\*)/.test(line)).length;
+        return { code, jsdoc };
+      };
+      const files = ['kvd.mjs', 'kv.mjs', 'contract.mjs'].map(count);
+      const code = files.reduce((sum, f) => sum + f.code, 0);
+      const jsdoc = files.reduce((sum, f) => sum + f.jsdoc, 0);
+      expect(code).toBeLessThan(80);
+      const readme = readFileSync(`${dir}README.md`, 'utf8');
+      expect(readme).toContain(`**${code} lines**`);
+      expect(readme).toContain(`${jsdoc} lines of JSDoc`);
+      const section = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+      expect(section).toContain(
+        `take ${code} lines (not blank, not comments; the JSDoc that types them is ${jsdoc} lines more)`,
+      );
+    });
+
+    it("the README's section shows the example's code as it is", () => {
+      const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+      const section = readme.slice(
+        readme.indexOf('## Writing a daemon and its CLI'),
+        readme.indexOf('## Endpoints'),
+      );
+      for (const file of ['contract.mjs', 'kvd.mjs', 'kv.mjs']) {
+        expect(section).toContain(`\n\`\`\`js\n${readFileSync(`${dir}${file}`, 'utf8').trimEnd()}\n\`\`\`\n`);
+      }
+    });
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The daemons are detached (not our children): whatever a test leaves running is killed by pid. */
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
