@@ -165,7 +165,7 @@ function ensurePrivateDir(dir: string): void {
   if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
     throw bad(
       `${dir} is not a private directory owned by this user (mode ${(stat.mode & 0o7777).toString(8)}, uid ${stat.uid}); ` +
-        'set XDG_RUNTIME_DIR or pass { dir }',
+        'remove or fix it, or pass { dir }',
     );
   }
 }

@@ -148,7 +148,7 @@ function checkLength(path: string, st: Stats | undefined, findings: Finding[]): 
       level: 'note',
       id: 'long-path',
       message: `${path} is ${bytes} bytes, over the ${SUN_PATH_MAX}-byte sun_path limit: unixipc reaches it through a short alias of its directory (/proc/self/fd/N/${basename(path)}), but other programs (nc -U, socat, most libraries) cannot connect to it`,
-      fix: 'a shorter path, e.g. name:NAME in $XDG_RUNTIME_DIR',
+      fix: 'a shorter path, e.g. name:NAME (/run/user/UID or $TMPDIR/unixipc-UID)',
     });
     return;
   }

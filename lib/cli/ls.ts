@@ -10,7 +10,7 @@ import { candidates, defaultDir, mapLimit } from './scan.ts';
 const USAGE = `usage: unixipc ls [DIR] [options]
 
 The sockets and TCP descriptors in DIR (default: where name:NAME endpoints resolve,
-$XDG_RUNTIME_DIR or $TMPDIR/unixipc-UID), each one
+/run/user/UID or $TMPDIR/unixipc-UID), each one
   live         a server answered its hello: its name, version, pid and methods are shown
   stale        nobody serves it (its server died): \`unixipc clean DIR\` removes it
   unreachable  something accepts connections but no hello came, or the client refused it

@@ -3,8 +3,9 @@ import { HELP, parse, write, writeJson } from './args.ts';
 
 const USAGE = `usage: unixipc path NAME [--dir DIR] [--json]
 
-Where a service name resolves (resolveSocketPath, the { name } endpoint): $XDG_RUNTIME_DIR/NAME.sock,
-else $TMPDIR/unixipc-UID/NAME.sock in a private directory (created if missing).
+Where a service name resolves (resolveSocketPath, the { name } endpoint): /run/user/UID/NAME.sock
+when that directory is yours and private, else $TMPDIR/unixipc-UID/NAME.sock in a private
+directory (created if missing). $XDG_RUNTIME_DIR is not read.
 
   --dir DIR   resolve in DIR instead
   --json      { name, path }`;

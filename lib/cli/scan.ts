@@ -4,7 +4,7 @@ import { dirname, fsp, join } from '../builtins.ts';
 import { resolveSocketPath } from '../endpoint.ts';
 import { DESCRIPTOR_MAX_BYTES } from '../transport/descriptor.ts';
 
-/** Where `{ name }` endpoints resolve: $XDG_RUNTIME_DIR, else $TMPDIR/unixipc-UID (not created here). */
+/** Where `{ name }` endpoints resolve: /run/user/UID, else $TMPDIR/unixipc-UID (not created here). */
 export function defaultDir(): string {
   return dirname(resolveSocketPath('x', { create: false }));
 }

@@ -9,7 +9,7 @@ const USAGE = `usage: unixipc serve [ENDPOINT] [options]
 
 A demo server to try things with: it prints where it listens, logs connections, and on Ctrl-C
 (SIGINT) or SIGTERM finishes what is in flight, removes its socket file and exits.
-ENDPOINT defaults to ${DEFAULT_ENDPOINT} ($XDG_RUNTIME_DIR/demo.sock, else a private directory
+ENDPOINT defaults to ${DEFAULT_ENDPOINT} (/run/user/UID/demo.sock, else in a private directory
 under $TMPDIR: \`unixipc path demo\` prints it).
 
 methods:

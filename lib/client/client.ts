@@ -80,7 +80,8 @@ export class ClientImpl extends EventEmitter implements UntypedClient {
   async *stream(method: string, params?: unknown, options?: RequestOptions): AsyncGenerator<any, void> {
     checkName('method', method);
     if (options !== undefined) checkRequestOptions(options);
-    const connection = this.state === 'open' ? this.connection : await this.nextConnection(method, options);
+    const connection =
+      this.state === 'open' ? this.connection : await this.nextConnection(method, options, true);
     const reader = (await connection.request(method, params, options, true)) as AsyncIterable<unknown>;
     yield* reader;
   }
@@ -218,8 +219,16 @@ export class ClientImpl extends EventEmitter implements UntypedClient {
     this.emit('close', error);
   }
 
-  /** While reconnecting: waits for the new connection, up to the request's timeout (or fails at once). */
-  private nextConnection(method: string, options: RequestOptions | undefined): Promise<Connection> {
+  /**
+   * While reconnecting: waits for the new connection, up to the request's
+   * timeout (or fails at once). A stream waits untimed unless it was given a
+   * timeout, as it runs untimed once open.
+   */
+  private nextConnection(
+    method: string,
+    options: RequestOptions | undefined,
+    stream = false,
+  ): Promise<Connection> {
     if (this.state === 'closed' || this.options.failFast) {
       return Promise.reject(
         new IpcError(
@@ -229,7 +238,7 @@ export class ClientImpl extends EventEmitter implements UntypedClient {
       );
     }
     return new Promise((resolve, reject) => {
-      const timeout = options?.timeout ?? this.options.timeout ?? 30_000;
+      const timeout = options?.timeout ?? (stream ? 0 : (this.options.timeout ?? 30_000));
       let timer: NodeJS.Timeout | undefined;
       const signal = options?.signal;
       const waiter: Waiter = {

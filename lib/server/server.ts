@@ -38,6 +38,8 @@ import type {
 
 /** The built-in method that asks a server to shut down (with allowShutdown). */
 const SHUTDOWN_METHOD = '$shutdown';
+/** How long a closing server lets streams end on their own (ctx.closing) before ending them. */
+const STREAM_END_GRACE_MS = 500;
 
 import { HelloQueue } from './hello-queue.ts';
 import { announceReady } from './ready.ts';
@@ -245,11 +247,22 @@ export class ServerImpl extends EventEmitter<ServerEvents> implements ServerApi 
     process.removeListener('SIGTERM', this.onSignal);
     await this.listener.close();
     for (const connection of this.pending.keys()) connection.destroy();
-    // Handlers that run until told (a watch) are told; streams still open end now.
+    // Handlers that run until told (a watch) are told, and get a short grace to
+    // end their streams cleanly; streams still open after it end with CLOSED.
     this.closingController.abort(new IpcError(ErrorCodes.CLOSED, 'the server is closing'));
-    for (const connection of this.connections) connection.endStreams();
     const all = [...this.connections].map((connection) => connection.close());
     if (all.length === 0) return;
+    const started = performance.now();
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(all),
+      new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, Math.min(timeout, STREAM_END_GRACE_MS));
+      }),
+    ]);
+    clearTimeout(graceTimer);
+    for (const connection of this.connections) connection.endStreams();
+    const remaining = Math.max(0, timeout - (performance.now() - started));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
@@ -264,7 +277,7 @@ export class ServerImpl extends EventEmitter<ServerEvents> implements ServerApi 
           );
         }
         resolve();
-      }, timeout);
+      }, remaining);
     });
     await Promise.race([Promise.all(all), deadline]);
     clearTimeout(timer);

@@ -129,7 +129,8 @@ export interface ServeOptions<A extends ApiOf<A> = AnyApi> {
    * Tell whoever started this process that the server is ready: 'auto' sends
    * `READY=1` to `$NOTIFY_SOCKET` (systemd's sd_notify) when that is set, and
    * a `{ ready }` message on the IPC channel when the process was forked with
-   * one (connectOrSpawn's daemons, a parent's `fork()`). @default 'auto'
+   * one (a parent's `fork()`). connectOrSpawn does not need either: it waits
+   * by connecting. @default 'auto'
    */
   notifyReady?: 'auto' | false;
 }

@@ -129,6 +129,30 @@ describe.each(['unix', 'tcp'] as const)('reconnect (%s)', (transport) => {
     expect(client.closed).toBe(true);
   });
 
+  it('a stream started while the server is down waits past the request timeout, as streams are untimed', async () => {
+    const path = join(tempDir(), 'svc.sock');
+    const first = await startServer(path, transport);
+    const client = await connect(path, { timeout: 200, reconnect: { minDelay: 20, maxDelay: 100 } });
+    const disconnected = new Promise((resolve) => client.once('disconnect', resolve));
+    first.proc.kill('SIGKILL');
+    await disconnected;
+    const items: unknown[] = [];
+    const done = (async () => {
+      for await (const item of client.stream('count', 3)) items.push(item);
+    })();
+    let failed: unknown;
+    done.catch((error) => {
+      failed = error;
+    });
+    // Longer than the client's timeout (200 ms) with nothing listening: a timed wait would fail here.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(failed).toBeUndefined();
+    await startServer(path, transport);
+    await done;
+    expect(items).toEqual([0, 1, 2]);
+    await client.close();
+  });
+
   it('fails requests at once with failFast, and gives up after its retries with close', async () => {
     const path = join(tempDir(), 'svc.sock');
     const server = await startServer(path, transport);
@@ -233,6 +257,8 @@ describe('closing with streams open', () => {
     await server.close();
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(sawClosing).toBe(true);
+    // The polite stream ended on its own within the grace: cleanly, not with ERR_IPC_CLOSED.
+    expect(await polite.next()).toEqual({ done: true, value: undefined });
     const ended = await errorOf(idleNext);
     expect(isIpcError(ended) && ended.code).toBe('ERR_IPC_CLOSED');
     client.destroy();
