@@ -20,8 +20,9 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /**
    * Aborted when the server begins a graceful close: a handler that streams
-   * until told (a `watch`) ends its stream now, so `close()` need not wait out
-   * `closeTimeout` behind it.
+   * until told (a `watch`) ends its stream now: streams still open 500 ms
+   * later end with ERR_IPC_CLOSED, so `close()` never waits out `closeTimeout`
+   * behind a stream.
    */
   readonly closing: AbortSignal;
   /** The connection this request came on. */
@@ -183,8 +184,9 @@ export interface Server<A extends ApiOf<A> = AnyApi, E extends object = AnyEvent
   ): number;
   /**
    * Graceful: stops accepting, removes its own socket file, aborts `ctx.closing`,
-   * lets in-flight requests finish (up to `timeout` ms, then drops them), closes
-   * every connection. Idempotent.
+   * gives open streams 500 ms to end on their own (then ends them with
+   * ERR_IPC_CLOSED), lets in-flight requests finish (up to `timeout` ms in all,
+   * then drops them), closes every connection. Idempotent.
    */
   close(options?: { timeout?: number }): Promise<void>;
   /** Hard stop: drops every connection now (their pending requests fail with ERR_IPC_CLOSED). */
